@@ -1,0 +1,6 @@
+from . import mfg_connector
+from . import mfg_flow
+from . import mfg_message_processing
+from . import mfg_message
+from . import mfg_mapping
+from . import res_config_settings

@@ -1,0 +1,263 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import re
+import time
+
+import requests
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..services.transport import build_auth_headers
+
+CONNECTOR_TYPES = [
+    ("sap_rfc", "SAP RFC/BAPI"),
+    ("sap_soap", "SAP SOAP"),
+    ("sap_odata", "SAP OData"),
+    ("mes_rest", "MES REST"),
+    ("webhook_in", "Inbound webhook"),
+    ("edge", "Edge device"),
+    ("generic_rest", "Generic REST"),
+]
+AUTH_METHODS = [
+    ("none", "None"),
+    ("basic", "Basic (user/password)"),
+    ("api_key", "API key header"),
+    ("bearer", "Bearer token"),
+    ("oauth2_cc", "OAuth2 client credentials"),
+    ("hmac", "HMAC signature"),
+]
+# Transports that can be checked with a plain HTTP request from Odoo.
+HTTP_TYPES = {"sap_soap", "sap_odata", "mes_rest", "generic_rest"}
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+class MfgConnector(models.Model):
+    """An external system (or edge device) that exchanges canonical messages with Odoo.
+
+    Its ``code`` is the ``source`` of every envelope it sends, so the code is what binds
+    API users, mappings and flows to a system.
+    """
+
+    _name = "mfg.connector"
+    _description = "Integration Connector"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="Unique code; envelopes from this system carry it as their 'source'.",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    connector_type = fields.Selection(
+        CONNECTOR_TYPES, string="Type", required=True, default="generic_rest", tracking=True
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        string="Plant",
+        required=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+        help="Plant (company) whose data this connector exchanges.",
+    )
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        tracking=True,
+        domain="[('company_id', '=', company_id)]",
+        help="Optional warehouse when a plant has several.",
+    )
+    endpoint_url = fields.Char("Endpoint", tracking=True)
+    timeout_s = fields.Float("Timeout (s)", default=10.0)
+    verify_tls = fields.Boolean("Verify TLS", default=True, tracking=True)
+    auth_method = fields.Selection(AUTH_METHODS, default="none", required=True, tracking=True)
+    # Credentials: field-level groups keep them out of read/search_read/export for
+    # everybody but Integration Managers; forms show them with the password widget.
+    username = fields.Char(groups="mfg_integration.group_mfg_manager")
+    password = fields.Char(groups="mfg_integration.group_mfg_manager")
+    api_key = fields.Char("API key / token", groups="mfg_integration.group_mfg_manager")
+    client_id = fields.Char("OAuth2 client id", groups="mfg_integration.group_mfg_manager")
+    client_secret = fields.Char(groups="mfg_integration.group_mfg_manager")
+    token_url = fields.Char("OAuth2 token URL", groups="mfg_integration.group_mfg_manager")
+    hmac_secret = fields.Char("HMAC secret", groups="mfg_integration.group_mfg_manager")
+    has_credentials = fields.Boolean(compute="_compute_has_credentials", compute_sudo=True)
+    channel_id = fields.Many2one(
+        "queue.job.channel",
+        string="Job channel",
+        readonly=True,
+        copy=False,
+        help="queue_job channel of this connector; its capacity is set in the Odoo "
+        "configuration ([queue_job] channels = root:4,root.mfg.<code>:1).",
+    )
+    channel_name = fields.Char(related="channel_id.complete_name", string="Channel")
+    rate_limit_per_min = fields.Integer(
+        "Rate limit (msg/min)", default=0, tracking=True, help="0 = unlimited."
+    )
+    ingest_user_ids = fields.Many2many(
+        "res.users",
+        "mfg_connector_ingest_user_rel",
+        "connector_id",
+        "user_id",
+        string="API users",
+        help="Users allowed to submit envelopes with this connector's code as source.",
+    )
+    flow_ids = fields.One2many("mfg.flow", "connector_id", string="Flows")
+    flow_count = fields.Integer(compute="_compute_counts")
+    message_count = fields.Integer(compute="_compute_counts")
+    dead_count = fields.Integer(compute="_compute_counts")
+    last_test_result = fields.Text(readonly=True, copy=False)
+    last_test_ok = fields.Boolean(readonly=True, copy=False)
+    last_test_at = fields.Datetime(readonly=True, copy=False)
+    # Edge devices report in through edge_heartbeat().
+    last_seen_at = fields.Datetime(readonly=True, copy=False)
+    remote_version = fields.Char(readonly=True, copy=False)
+    remote_buffer_depth = fields.Integer(readonly=True, copy=False)
+    remote_oldest_pending = fields.Char(readonly=True, copy=False)
+    remote_rejected_count = fields.Integer(readonly=True, copy=False)
+    note = fields.Html()
+
+    _code_uniq = models.Constraint("UNIQUE(code)", "The connector code must be unique.")
+
+    @api.constrains("code")
+    def _check_code(self):
+        for connector in self:
+            if not CODE_PATTERN.match(connector.code or ""):
+                raise ValidationError(
+                    _("Connector code %(code)r may only contain letters, digits, '_', '.', '-' "
+                      "(max 64 characters).", code=connector.code)
+                )
+
+    def _compute_has_credentials(self):
+        for connector in self:
+            connector.has_credentials = bool(
+                connector.password or connector.api_key or connector.client_secret
+                or connector.hmac_secret
+            )
+
+    def _compute_counts(self):
+        Message = self.env["mfg.message"]
+        totals = dict(Message._read_group([("connector_id", "in", self.ids)],
+                                          ["connector_id"], ["__count"]))
+        dead = dict(Message._read_group([("connector_id", "in", self.ids), ("state", "=", "dead")],
+                                        ["connector_id"], ["__count"]))
+        for connector in self:
+            connector.flow_count = len(connector.flow_ids)
+            connector.message_count = totals.get(connector, 0)
+            connector.dead_count = dead.get(connector, 0)
+
+    # ---------------------------------------------------------------- channels
+    def _channel_leaf_name(self):
+        self.ensure_one()
+        return re.sub(r"[^a-z0-9_]", "_", self.code.lower())
+
+    def _ensure_channel(self):
+        parent = self.env.ref("mfg_integration.channel_mfg")
+        Channel = self.env["queue.job.channel"].sudo()
+        for connector in self:
+            name = connector._channel_leaf_name()
+            channel = Channel.search([("name", "=", name), ("parent_id", "=", parent.id)], limit=1)
+            if not channel:
+                channel = Channel.create({"name": name, "parent_id": parent.id})
+            if connector.channel_id != channel:
+                connector.sudo().channel_id = channel
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        connectors = super().create(vals_list)
+        connectors._ensure_channel()
+        return connectors
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "code" in vals:
+            self._ensure_channel()
+        return result
+
+    # ---------------------------------------------------------- test connection
+    def action_test_connection(self):
+        self.ensure_one()
+        if not self.env.user.has_group("mfg_integration.group_mfg_manager"):
+            raise AccessError(_("Only Integration Managers can test connections."))
+        ok, result = self.sudo()._test_connection()
+        self.sudo().write({
+            "last_test_ok": ok,
+            "last_test_result": result,
+            "last_test_at": fields.Datetime.now(),
+        })
+        self.message_post(body=_("Connection test: %s", result))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Connection OK") if ok else _("Connection failed"),
+                "message": result,
+                "type": "success" if ok else "danger",
+                "sticky": not ok,
+            },
+        }
+
+    def _test_connection(self):
+        """Return (ok, human readable result). Transport addons extend this per type."""
+        if self.connector_type in ("edge", "webhook_in"):
+            if not self.ingest_user_ids:
+                return False, _("No API user is bound to this connector: it cannot push messages.")
+            seen = self.last_seen_at and fields.Datetime.to_string(self.last_seen_at)
+            return True, _("Inbound connector with %(n)s API user(s); last seen: %(seen)s",
+                           n=len(self.ingest_user_ids), seen=seen or _("never"))
+        if self.connector_type not in HTTP_TYPES:
+            return False, _("No transport for type %s is installed.", self.connector_type)
+        if not self.endpoint_url:
+            return False, _("No endpoint URL configured.")
+        started = time.monotonic()
+        try:
+            response = requests.get(
+                self.endpoint_url,
+                headers=build_auth_headers(self),
+                timeout=self.timeout_s or 10,
+                verify=self.verify_tls,
+            )
+        except requests.RequestException as exc:
+            return False, _("%(url)s unreachable: %(error)s", url=self.endpoint_url, error=exc)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        ok = response.status_code < 400
+        return ok, _("HTTP %(status)s from %(url)s in %(ms).0f ms",
+                     status=response.status_code, url=self.endpoint_url, ms=elapsed_ms)
+
+    # ---------------------------------------------------------------- heartbeat
+    @api.model
+    def edge_heartbeat(self, code, version=None, buffer_depth=0, oldest_pending=None,
+                       rejected_count=0):
+        """Called by edge bridges: records that the device is alive and its buffer state."""
+        connector = self.sudo().search([("code", "=", code)], limit=1)
+        if not connector:
+            raise UserError(_("Unknown connector code %r", code))
+        self.env["mfg.message"]._check_ingest_rights(connector)
+        connector.write({
+            "last_seen_at": fields.Datetime.now(),
+            "remote_version": version,
+            "remote_buffer_depth": int(buffer_depth or 0),
+            "remote_oldest_pending": oldest_pending or False,
+            "remote_rejected_count": int(rejected_count or 0),
+        })
+        return {"ok": True, "connector": connector.code}
+
+    # ---------------------------------------------------------------- actions
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mfg_integration.action_mfg_message")
+        action["domain"] = [("connector_id", "=", self.id)]
+        action["context"] = {"default_connector_id": self.id}
+        return action
+
+    def action_view_dead(self):
+        action = self.action_view_messages()
+        action["domain"] = [("connector_id", "=", self.id), ("state", "=", "dead")]
+        return action
+
+    def action_view_flows(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mfg_integration.action_mfg_flow")
+        action["domain"] = [("connector_id", "=", self.id)]
+        action["context"] = {"default_connector_id": self.id}
+        return action

@@ -1,0 +1,335 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
+from mfg_canonical import ENVELOPE_FIELDS
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..services import ingest as ingest_service
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("received", "Received"),
+    ("validated", "Validated"),
+    ("mapped", "Mapped"),
+    ("done", "Done"),
+    ("failed", "Failed (retry scheduled)"),
+    ("dead", "Dead letter"),
+    ("exception", "Exception"),
+    ("cancelled", "Cancelled"),
+]
+# States from which processing (re)starts; `failed` only when its retry is due.
+PROCESSABLE_STATES = ("received", "validated", "mapped", "failed")
+REQUEUEABLE_STATES = ("failed", "dead", "exception", "cancelled")
+DEFAULT_MAX_BATCH = 50000
+
+
+class BatchTooLarge(UserError):
+    """Answered as HTTP 413 by the JSON-2 endpoint."""
+
+    http_status = 413
+
+
+class MfgMessage(models.Model):
+    """One canonical envelope in the inbox/outbox and its processing history.
+
+    State machine: received -> validated -> mapped -> done; a technical error gives
+    failed (retry scheduled with the flow's backoff) and, after the flow's max attempts,
+    dead (dead letter); a business problem (unmapped code, invalid payload, refusal by the
+    peer) gives exception, which waits for an operator. Rows are written in bulk by
+    ``ingest``; (source, key) is unique in the database, which makes ingest idempotent.
+    """
+
+    _name = "mfg.message"
+    _description = "Integration Message"
+    _inherit = ["mail.thread", "mfg.message.processing"]
+    _order = "received_at desc, id desc"
+    _rec_names_search = ["key", "name", "ordering_key", "correlation_id"]
+
+    name = fields.Char(readonly=True)
+    key = fields.Char(required=True, readonly=True, index=True)
+    source = fields.Char(required=True, readonly=True)
+    canonical_type = fields.Char("Type", required=True, readonly=True, index=True)
+    schema_version = fields.Integer(required=True, readonly=True, default=1)
+    plant_code = fields.Char("Plant code", readonly=True)
+    occurred_at = fields.Datetime(required=True, readonly=True, index=True)
+    correlation_id = fields.Char(readonly=True, index="btree_not_null")
+    payload = fields.Json(readonly=True)
+    payload_text = fields.Text("Payload (JSON)", compute="_compute_payload_text")
+    original_payload = fields.Json(readonly=True, copy=False)
+    edited = fields.Boolean(readonly=True, copy=False)
+    connector_id = fields.Many2one("mfg.connector", required=True, readonly=True, index=True,
+                                   ondelete="restrict")
+    flow_id = fields.Many2one("mfg.flow", readonly=True, index=True, ondelete="set null")
+    company_id = fields.Many2one("res.company", string="Plant", required=True, readonly=True,
+                                 index=True)
+    direction = fields.Selection([("in", "Inbound"), ("out", "Outbound")], required=True,
+                                 readonly=True, default="in")
+    ordering_key = fields.Char(readonly=True, index="btree_not_null")
+    state = fields.Selection(STATES, required=True, default="received", readonly=True,
+                             index=True, tracking=True)
+    attempts = fields.Integer(readonly=True, default=0)
+    next_retry_at = fields.Datetime(readonly=True, index="btree_not_null")
+    last_error = fields.Text(readonly=True)
+    last_traceback = fields.Text(readonly=True)
+    missing_mappings = fields.Json(readonly=True, copy=False,
+                                   help="[[mapping type, external code, field], ...]")
+    mapped_values = fields.Json(readonly=True, copy=False)
+    received_at = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now)
+    validated_at = fields.Datetime(readonly=True)
+    mapped_at = fields.Datetime(readonly=True)
+    done_at = fields.Datetime(readonly=True)
+    failed_at = fields.Datetime(readonly=True)
+    dead_at = fields.Datetime(readonly=True)
+    latency_ms = fields.Float("Latency (ms)", readonly=True, aggregator="avg",
+                              help="Time from reception to done.")
+    job_id = fields.Many2one("queue.job", readonly=True, copy=False, index="btree_not_null",
+                             ondelete="set null", string="Last job")
+    job_state = fields.Selection(related="job_id.state", string="Job state")
+    result_model = fields.Char(readonly=True, copy=False)
+    result_ids = fields.Json(readonly=True, copy=False)
+    result_count = fields.Integer(compute="_compute_result_count")
+    result_summary = fields.Char(readonly=True, copy=False)
+
+    _source_key_uniq = models.Constraint(
+        "UNIQUE(source, key)", "A message with this key was already received from this source.")
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        import json
+        for message in self:
+            message.payload_text = json.dumps(message.payload, indent=2, sort_keys=True,
+                                              ensure_ascii=False)
+
+    def _compute_result_count(self):
+        for message in self:
+            message.result_count = len(message.result_ids or [])
+
+    @api.depends("canonical_type", "key")
+    def _compute_display_name(self):
+        for message in self:
+            message.display_name = f"{message.canonical_type or ''} {message.key or ''}".strip()
+
+    def as_envelope(self):
+        self.ensure_one()
+        envelope = {
+            "key": self.key,
+            "type": self.canonical_type,
+            "schema_version": self.schema_version,
+            "source": self.source,
+            "occurred_at": fields.Datetime.to_datetime(self.occurred_at).isoformat() + "+00:00",
+            "payload": self.payload if self.payload is not None else {},
+        }
+        if self.plant_code:
+            envelope["plant"] = self.plant_code
+        if self.correlation_id:
+            envelope["correlation_id"] = self.correlation_id
+        return {k: envelope[k] for k in ENVELOPE_FIELDS if k in envelope}
+
+    # ------------------------------------------------------------------ ingest
+    @api.model
+    def _max_batch_size(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            "mfg_integration.ingest_max_batch", DEFAULT_MAX_BATCH)
+        try:
+            return int(value)
+        except ValueError:
+            return DEFAULT_MAX_BATCH
+
+    @api.model
+    def _check_ingest_rights(self, connectors):
+        """Refuse the call unless the user may submit for every connector given."""
+        if self.env.su or self.env.user.has_group("mfg_integration.group_mfg_manager"):
+            return
+        if not self.env.user.has_group("mfg_integration.group_mfg_ingest"):
+            raise AccessError(_("You are not allowed to submit integration messages: the user "
+                                "needs the 'Integration / Ingest (API)' group."))
+        foreign = connectors.sudo().filtered(lambda c: self.env.user not in c.ingest_user_ids)
+        if foreign:
+            raise AccessError(_("User %(user)s is not bound to source(s) %(codes)s: nothing was "
+                                "stored.", user=self.env.user.login,
+                                codes=", ".join(sorted(foreign.mapped("code")))))
+
+    @api.model
+    def ingest(self, envelopes):
+        """Store a batch of canonical envelopes; see CONTRACT.md §2.
+
+        Returns {"accepted", "duplicates", "rejected": [{"index", "key", "error"}]}.
+        """
+        if not isinstance(envelopes, list):
+            raise ValidationError(_("'envelopes' must be a JSON array of envelope objects, got %s.",
+                                    type(envelopes).__name__))
+        max_batch = self._max_batch_size()
+        if len(envelopes) > max_batch:
+            raise BatchTooLarge(_("Batch of %(n)s envelopes exceeds the maximum of %(max)s; "
+                                  "nothing was stored. Split it into smaller batches.",
+                                  n=len(envelopes), max=max_batch))
+        sources = {env["source"] for env in envelopes
+                   if isinstance(env, dict) and isinstance(env.get("source"), str)}
+        Connector = self.env["mfg.connector"].sudo()
+        connectors = Connector.search([("code", "in", list(sources))]) if sources else Connector
+        self._check_ingest_rights(connectors)
+        flows = self.env["mfg.flow"].sudo().search([
+            ("connector_id", "in", connectors.ids), ("direction", "=", "in")])
+        plan = ingest_service.plan_batch(
+            envelopes,
+            {c.code: c for c in connectors},
+            {(f.connector_id.id, f.canonical_type): f for f in flows},
+            fields.Datetime.now(),
+            self.env.uid,
+        )
+        new_ids = ingest_service.insert_rows(self.env.cr, plan.rows) if plan.rows else []
+        if new_ids:
+            self.sudo().browse(new_ids)._enqueue_processing()
+        accepted = len(new_ids)
+        duplicates = plan.duplicates + (len(plan.rows) - accepted)
+        if plan.rejected:
+            _logger.info("ingest: %s accepted, %s duplicates, %s rejected (first: %s)",
+                         accepted, duplicates, len(plan.rejected), plan.rejected[0]["error"])
+        return {"accepted": accepted, "duplicates": duplicates, "rejected": plan.rejected}
+
+    @api.model
+    def create_outbound(self, connector, canonical_type, payload, key, occurred_at=None,
+                        correlation_id=None, plant=None):
+        """Put an Odoo-originated message in the outbox of ``connector``."""
+        flow = self.env["mfg.flow"].sudo().search([
+            ("connector_id", "=", connector.id), ("canonical_type", "=", canonical_type),
+            ("direction", "=", "out")], limit=1)
+        message = self.sudo().create({
+            "key": key,
+            "source": connector.code,
+            "canonical_type": canonical_type,
+            "schema_version": flow.schema_version if flow else 1,
+            "occurred_at": occurred_at or fields.Datetime.now(),
+            "correlation_id": correlation_id,
+            "plant_code": plant,
+            "payload": payload,
+            "connector_id": connector.id,
+            "flow_id": flow.id or False,
+            "company_id": connector.company_id.id,
+            "direction": "out",
+            "ordering_key": flow.ordering_key_of(payload) if flow else False,
+            "state": "received" if flow else "exception",
+            "last_error": False if flow else _("No active outbound flow for type %s.",
+                                               canonical_type),
+            "name": f"{canonical_type}/{key}",
+        })
+        if flow:
+            message._enqueue_processing()
+        return message
+
+    @api.model
+    def _cron_purge_done(self):
+        """Delete done/cancelled messages past the retention (keeps the inbox fast)."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param(
+            "mfg_integration.done_retention_days", 90) or 0)
+        if days <= 0:
+            return 0
+        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+        old = self.sudo().search([("state", "in", ("done", "cancelled")),
+                                  ("received_at", "<", limit)], limit=50000)
+        count = len(old)
+        old.unlink()
+        return count
+
+    # ------------------------------------------------------------ operator actions
+    def _check_operator(self):
+        if not self.env.user.has_group("mfg_integration.group_mfg_operator"):
+            raise AccessError(_("Only Integration Operators can retry, requeue or cancel "
+                                "messages."))
+
+    def _log_action(self, text):
+        for message in self:
+            message.message_post(body=text, message_type="comment",
+                                 subtype_xmlid="mail.mt_note")
+
+    def action_retry_now(self):
+        """Process failed messages now, keeping their attempt count."""
+        self._check_operator()
+        targets = self.filtered(lambda m: m.state == "failed")
+        if not targets:
+            raise UserError(_("Only failed messages can be retried now; use Requeue for "
+                              "dead-letter or exception messages."))
+        targets.sudo().write({"next_retry_at": fields.Datetime.now()})
+        targets._log_action(_("Retry requested by %s.", self.env.user.name))
+        targets.sudo()._enqueue_processing(force_now=True)
+        return True
+
+    def action_requeue(self):
+        """Start processing again from scratch (attempts reset)."""
+        self._check_operator()
+        targets = self.filtered(lambda m: m.state in REQUEUEABLE_STATES)
+        if not targets:
+            raise UserError(_("Nothing to requeue: only failed, dead-letter, exception or "
+                              "cancelled messages can be requeued."))
+        targets._reset_for_processing()
+        targets._log_action(_("Requeued by %s.", self.env.user.name))
+        targets.sudo()._enqueue_processing(force_now=True)
+        return True
+
+    def _reset_for_processing(self):
+        self.sudo().write({
+            "state": "received", "attempts": 0, "next_retry_at": False,
+            "missing_mappings": False, "last_error": False, "last_traceback": False,
+        })
+
+    def action_cancel(self):
+        self._check_operator()
+        targets = self.filtered(lambda m: m.state not in ("done", "cancelled"))
+        targets.sudo().write({"state": "cancelled", "next_retry_at": False})
+        targets._log_action(_("Cancelled by %s.", self.env.user.name))
+        return True
+
+    def action_edit_payload(self):
+        self.ensure_one()
+        self._check_operator()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Edit payload and replay"),
+            "res_model": "mfg.message.edit",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_message_id": self.id},
+        }
+
+    def action_create_missing_mappings(self):
+        """Open the mapping list pre-filled with what this message lacks."""
+        self.ensure_one()
+        missing = self.missing_mappings or []
+        action = self.env["ir.actions.act_window"]._for_xml_id("mfg_integration.action_mfg_mapping")
+        codes = [entry[1] for entry in missing]
+        action["domain"] = [("connector_id", "=", self.connector_id.id),
+                            ("external_code", "in", codes)]
+        action["context"] = {
+            "default_connector_id": self.connector_id.id,
+            "default_company_id": self.company_id.id,
+            "default_mapping_type": missing[0][0] if missing else False,
+            "default_external_code": missing[0][1] if missing else False,
+        }
+        if len(missing) == 1:
+            action["views"] = [(False, "form")]
+            action["view_mode"] = "form"
+        return action
+
+    def action_view_results(self):
+        self.ensure_one()
+        if not self.result_model or not self.result_ids:
+            raise UserError(_("This message did not produce Odoo records."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Produced records"),
+            "res_model": self.result_model,
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.result_ids)],
+        }
+
+    def action_view_job(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "queue.job",
+            "res_id": self.job_id.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,277 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Processing pipeline of integration messages: validate -> map -> apply -> done.
+
+Kept apart from the message model (fields, ingest, operator actions) so the flow reads
+top-down. Messages are processed on queue_job in chunks: one job per chunk of a flow,
+never one job per message, so throughput does not collapse under bursts.
+"""
+import hashlib
+import logging
+import traceback
+from collections import OrderedDict
+from datetime import timedelta
+
+from mfg_canonical import EnvelopeError, validate_envelope
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..services import mapping_spec
+from ..services.transport import PeerRejected
+
+_logger = logging.getLogger(__name__)
+
+PROCESSABLE = ("received", "validated", "mapped", "failed")
+
+
+class MfgBusinessError(Exception):
+    """A problem only a person can fix (wrong data, unknown order...): no automatic retry."""
+
+
+# Errors that put a message in `exception` instead of scheduling a retry.
+BUSINESS_ERRORS = (MfgBusinessError, mapping_spec.MissingMapping, EnvelopeError, UserError,
+                   PeerRejected)
+
+
+def _lock_id(ordering_key):
+    # Postgres advisory locks take a bigint; a stable hash of the ordering key.
+    digest = hashlib.blake2b(ordering_key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class MfgMessageProcessing(models.AbstractModel):
+    _name = "mfg.message.processing"
+    _description = "Integration message processing pipeline"
+
+    # ------------------------------------------------------------- enqueueing
+    def _enqueue_processing(self, force_now=False):
+        """Create the queue jobs that will process these messages.
+
+        Real-time flows get chunked jobs right away, micro-batch flows one job per window
+        (identity key), scheduled flows wait for their cron unless ``force_now``.
+        Messages sharing an ordering key always land in the same chunk.
+        """
+        by_flow = OrderedDict()
+        for message in self.filtered(lambda m: m.flow_id):
+            by_flow.setdefault(message.flow_id, []).append(message.id)
+        for flow, ids in by_flow.items():
+            channel = flow.connector_id.channel_id.complete_name or "root"
+            if flow.sync_mode == "micro_batch" and not force_now:
+                flow.with_delay(
+                    channel=channel,
+                    priority=flow.priority,
+                    eta=timedelta(seconds=flow.batch_window_s),
+                    identity_key=f"mfg-flow-window-{flow.id}",
+                    description=_("Micro-batch of flow %s", flow.name),
+                )._job_process_window()
+                continue
+            if flow.sync_mode == "scheduled" and not force_now:
+                continue
+            for chunk in self._chunks(self.browse(ids), flow.batch_size):
+                job = chunk.with_delay(
+                    channel=channel,
+                    priority=flow.priority,
+                    description=_("Process %(n)s %(type)s message(s) of %(flow)s",
+                                  n=len(chunk), type=flow.canonical_type, flow=flow.name),
+                )._job_process()
+                chunk.write({"job_id": job.db_record().id})
+
+    @api.model
+    def _chunks(self, messages, size):
+        """Split into chunks of about ``size`` without splitting an ordering-key group."""
+        groups = OrderedDict()
+        for message in messages:
+            groups.setdefault(message.ordering_key or f"#{message.id}", []).append(message.id)
+        chunk = []
+        for ids in groups.values():
+            if chunk and len(chunk) + len(ids) > size:
+                yield self.browse(chunk)
+                chunk = []
+            chunk.extend(ids)
+        if chunk:
+            yield self.browse(chunk)
+
+    # ----------------------------------------------------------------- the job
+    def _job_process(self):
+        """Queue job: process these messages, ordering-key groups in occurred_at order."""
+        messages = self.exists().filtered(lambda m: m.state in PROCESSABLE)
+        keys = sorted({m.ordering_key for m in messages if m.ordering_key})
+        self._lock_ordering_keys(keys)
+        lookup = self.env["mfg.mapping"]._lookup_cache()
+        handled = self.browse()
+        for key in keys:
+            handled |= self._process_group(self._pending_with_key(key), lookup)
+        for message in (messages - handled).sorted(lambda m: (m.occurred_at, m.id)):
+            if message.state in PROCESSABLE and message._is_due():
+                message._process_one(lookup)
+        return _("processed %s message(s)", len(messages))
+
+    def _lock_ordering_keys(self, keys):
+        """Serialize messages of one ordering key across concurrent jobs.
+
+        Transaction-scoped advisory locks: released at commit, so two workers never
+        apply messages of the same production order at once. If another job holds one,
+        this job is re-queued (without consuming an attempt) instead of waiting.
+        """
+        for key in keys:
+            self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", (_lock_id(key),))
+            if not self.env.cr.fetchone()[0]:
+                raise RetryableJobError(f"ordering key {key!r} is being processed by another "
+                                        "job", seconds=2, ignore_retry=True)
+
+    def _pending_with_key(self, key):
+        return self.search([("ordering_key", "=", key), ("state", "in", PROCESSABLE)],
+                           order="occurred_at, id")
+
+    def _process_group(self, group, lookup):
+        """Process one ordering-key group in order; stop at a message still waiting to retry.
+
+        A message in `failed` blocks the later ones of its key until it is done, dead or
+        cancelled: that is what ordering means. Exceptions (business errors) do not block.
+        """
+        for message in group:
+            if message.state == "failed" and not message._is_due():
+                break
+            message._process_one(lookup)
+            if message.state == "failed":
+                break
+        return group
+
+    def _is_due(self):
+        self.ensure_one()
+        return self.state != "failed" or not self.next_retry_at or \
+            self.next_retry_at <= fields.Datetime.now()
+
+    # ------------------------------------------------------------- one message
+    def _process_one(self, lookup):
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._step_validate()
+                self._step_map(lookup)
+                self._step_apply()
+        except BUSINESS_ERRORS as exc:
+            self._mark_exception(exc)
+        except RetryableJobError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any technical error is retried, then dead
+            self._mark_failed(exc)
+
+    def _step_validate(self):
+        if not self.flow_id or not self.flow_id.active:
+            flow = self.env["mfg.flow"].search([
+                ("connector_id", "=", self.connector_id.id),
+                ("canonical_type", "=", self.canonical_type),
+                ("direction", "=", self.direction)], limit=1)
+            if not flow:
+                raise MfgBusinessError(_("No active %(dir)s flow for type %(type)s on connector "
+                                         "%(code)s.", dir=self.direction,
+                                         type=self.canonical_type, code=self.connector_id.code))
+            self.write({"flow_id": flow.id, "ordering_key": flow.ordering_key_of(self.payload)})
+        validate_envelope(self.as_envelope())
+        self.write({"state": "validated", "validated_at": fields.Datetime.now()})
+
+    def _step_map(self, lookup):
+        def resolve(kind, code):
+            return lookup(self.connector_id.id, self.company_id.id, kind, code)
+
+        payload = self.payload or {}
+        values = mapping_spec.resolve(self.canonical_type, payload, resolve)
+        self.write({"state": "mapped", "mapped_at": fields.Datetime.now(),
+                    "mapped_values": values, "missing_mappings": False})
+
+    def _step_apply(self):
+        """Apply inbound messages to Odoo or deliver outbound ones; then mark done."""
+        if self.direction == "out":
+            result = self._deliver_outbound()
+        else:
+            handler = self._apply_handlers().get(self.canonical_type, self._apply_record_only)
+            result = handler()
+        now = fields.Datetime.now()
+        values = {
+            "state": "done", "done_at": now, "next_retry_at": False, "last_error": False,
+            "last_traceback": False,
+            "latency_ms": (now - self.received_at).total_seconds() * 1000 if self.received_at
+            else 0.0,
+        }
+        if isinstance(result, models.BaseModel) and result:
+            values.update(result_model=result._name, result_ids=result.ids,
+                          result_summary=", ".join(result.mapped("display_name"))[:250])
+        elif isinstance(result, str):
+            values["result_summary"] = result[:250]
+        self.write(values)
+
+    @api.model
+    def _apply_handlers(self):
+        """{canonical type: bound method} of inbound handlers; addons extend this."""
+        return {}
+
+    def _apply_record_only(self):
+        return _("Recorded (no Odoo document for this type).")
+
+    def _deliver_outbound(self):
+        from ..services.transport import post_envelope
+
+        connector = self.connector_id.sudo()
+        if connector.connector_type not in ("generic_rest", "mes_rest", "webhook_in"):
+            raise MfgBusinessError(_("No outbound transport for connector type %s is "
+                                     "installed.", connector.connector_type))
+        if not connector.endpoint_url:
+            raise MfgBusinessError(_("Connector %s has no endpoint URL.", connector.code))
+        status, elapsed_ms, _text = post_envelope(connector, self.as_envelope())
+        return _("Delivered: HTTP %(status)s in %(ms).0f ms", status=status, ms=elapsed_ms)
+
+    # ----------------------------------------------------------------- failures
+    def _mark_exception(self, exc):
+        missing = None
+        if isinstance(exc, mapping_spec.MissingMapping):
+            missing = [list(entry) for entry in exc.missing]
+        message = exc.args[0] if isinstance(exc, UserError) and exc.args else str(exc)
+        self.write({
+            "state": "exception", "last_error": message, "last_traceback": False,
+            "missing_mappings": missing, "next_retry_at": False,
+        })
+
+    def _mark_failed(self, exc):
+        flow = self.flow_id
+        attempts = self.attempts + 1
+        now = fields.Datetime.now()
+        values = {
+            "attempts": attempts,
+            "last_error": f"{type(exc).__name__}: {exc}",
+            "last_traceback": traceback.format_exc(),
+            "failed_at": now,
+        }
+        if attempts >= (flow.max_attempts if flow else 1):
+            values.update(state="dead", dead_at=now, next_retry_at=False)
+            _logger.warning("mfg.message %s dead-lettered after %s attempts: %s",
+                            self.id, attempts, exc)
+        else:
+            values.update(state="failed", next_retry_at=now + flow.retry_delay(attempts))
+        self.write(values)
+        if values["state"] == "failed":
+            self._schedule_retry()
+
+    def _schedule_retry(self):
+        flow = self.flow_id
+        job = self.with_delay(
+            channel=flow.connector_id.channel_id.complete_name or "root",
+            priority=flow.priority,
+            eta=self.next_retry_at,
+            description=_("Retry %(attempt)s of %(name)s", attempt=self.attempts + 1,
+                          name=self.display_name),
+        )._job_process()
+        self.job_id = job.db_record().id
+
+    @api.model
+    def _cron_requeue_due_retries(self):
+        """Safety net: failed messages whose retry job vanished are queued again."""
+        now = fields.Datetime.now()
+        stale = self.env["mfg.message"].search([
+            ("state", "=", "failed"), ("next_retry_at", "<=", now - timedelta(minutes=5)),
+            "|", ("job_id", "=", False), ("job_id.state", "in", ("done", "failed", "cancelled")),
+        ], limit=5000)
+        stale._enqueue_processing(force_now=True)
+        return len(stale)

@@ -1,0 +1,2 @@
+"""Plain-Python services used by the models: no ORM state of their own, easy to test."""
+from . import backoff, mapping_spec, transport  # noqa: F401

@@ -1,0 +1,19 @@
+"""Canonical envelope and payload schemas of the manufacturing integration suite.
+
+This package is the single home of the JSON Schemas (``schemas/<type>.v<version>.json``).
+The Odoo addons validate ingested envelopes with it and the edge bridge validates what it
+emits with it, so both ends always agree on the contract (see CONTRACT.md).
+"""
+from .validation import (  # noqa: F401
+    ENVELOPE_FIELDS,
+    MAX_KEY_LENGTH,
+    EnvelopeError,
+    available_types,
+    load_schema,
+    parse_occurred_at,
+    schema_path,
+    validate_envelope,
+    validate_payload,
+)
+
+__version__ = "1.0.0"
