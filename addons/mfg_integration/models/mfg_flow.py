@@ -45,7 +45,7 @@ class MfgFlow(models.Model):
         "Batch window (s)", default=30, tracking=True,
         help="Micro-batch: messages received within this window are processed together.",
     )
-    batch_size = fields.Integer(default=200, required=True,
+    batch_size = fields.Integer(default=500, required=True,
                                 help="Maximum messages handled by one queue job.")
     schedule_interval_min = fields.Integer("Every (minutes)", default=60, tracking=True)
     next_run_at = fields.Datetime("Next scheduled run", tracking=True)

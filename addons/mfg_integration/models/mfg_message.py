@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import collections
 import logging
 
 from mfg_canonical import ENVELOPE_FIELDS
@@ -26,6 +27,9 @@ REQUEUEABLE_STATES = ("failed", "dead", "exception", "cancelled")
 DEFAULT_MAX_BATCH = 50000
 
 
+_ConnectorInfo = collections.namedtuple("_ConnectorInfo", "id code company_id")
+
+
 class BatchTooLarge(UserError):
     """Answered as HTTP 413 by the JSON-2 endpoint."""
 
@@ -49,9 +53,9 @@ class MfgMessage(models.Model):
     _rec_names_search = ["key", "name", "ordering_key", "correlation_id"]
 
     name = fields.Char(readonly=True)
-    key = fields.Char(required=True, readonly=True, index=True)
+    key = fields.Char(required=True, readonly=True)
     source = fields.Char(required=True, readonly=True)
-    canonical_type = fields.Char("Type", required=True, readonly=True, index=True)
+    canonical_type = fields.Char("Type", required=True, readonly=True)
     schema_version = fields.Integer(required=True, readonly=True, default=1)
     plant_code = fields.Char("Plant code", readonly=True)
     occurred_at = fields.Datetime(required=True, readonly=True, index=True)
@@ -175,15 +179,19 @@ class MfgMessage(models.Model):
             ("connector_id", "in", connectors.ids), ("direction", "=", "in")])
         plan = ingest_service.plan_batch(
             envelopes,
-            {c.code: c for c in connectors},
-            {(f.connector_id.id, f.canonical_type): f for f in flows},
+            {c.code: _ConnectorInfo(c.id, c.code, c.company_id.id) for c in connectors},
+            {(f.connector_id.id, f.canonical_type): (f.id, f.ordering_key_field) for f in flows},
             fields.Datetime.now(),
             self.env.uid,
         )
-        new_ids = ingest_service.insert_rows(self.env.cr, plan.rows) if plan.rows else []
-        if new_ids:
-            self.sudo().browse(new_ids)._enqueue_processing()
-        accepted = len(new_ids)
+        inserted = ingest_service.insert_rows(self.env.cr, plan.rows) if plan.rows else []
+        by_flow = {}
+        for message_id, flow_id, ordering_key, state in inserted:
+            if state == "received":
+                by_flow.setdefault(flow_id, []).append((message_id, ordering_key))
+        for flow in self.env["mfg.flow"].sudo().browse(list(by_flow)):
+            self.sudo()._enqueue_flow_messages(flow, by_flow[flow.id])
+        accepted = len(inserted)
         duplicates = plan.duplicates + (len(plan.rows) - accepted)
         if plan.rejected:
             _logger.info("ingest: %s accepted, %s duplicates, %s rejected (first: %s)",

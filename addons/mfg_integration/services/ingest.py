@@ -1,9 +1,10 @@
 """Bulk ingest of canonical envelopes (CONTRACT.md §2).
 
 Validation is per envelope (a bad one is rejected with its reason and never blocks the
-others); persistence is one multi-row ``INSERT ... ON CONFLICT (source, key) DO NOTHING``
-per page, so the database unique index, not a racy Python check, decides what is a duplicate.
+others); persistence is one COPY plus one ``INSERT ... ON CONFLICT (source, key) DO NOTHING``
+per batch, so the database unique index, not a racy Python check, decides what is a duplicate.
 """
+import io
 import json
 from datetime import timezone
 
@@ -15,9 +16,6 @@ INSERT_COLUMNS = (
     "ordering_key", "state", "last_error", "attempts", "received_at", "edited",
     "create_uid", "write_uid", "create_date", "write_date",
 )
-INSERT_TEMPLATE = "(" + ", ".join(
-    "%s::jsonb" if column == "payload" else "%s" for column in INSERT_COLUMNS) + ")"
-PAGE_SIZE = 2000
 
 
 class IngestPlan:
@@ -39,7 +37,8 @@ def _key_of(envelope):
 def plan_batch(envelopes, connectors, flows, now, uid):
     """Validate ``envelopes`` and build the rows to insert.
 
-    ``connectors``: {code: connector record}; ``flows``: {(connector_id, type, version): flow}.
+    ``connectors``: {code: connector record}; ``flows``: {(connector_id, type): (flow id,
+    ordering key field)} - plain values, as ORM field access per envelope is too slow here.
     """
     plan = IngestPlan()
     seen = set()
@@ -60,14 +59,15 @@ def plan_batch(envelopes, connectors, flows, now, uid):
             continue
         seen.add(dedup_key)
         type_name = envelope["type"]
-        flow = flows.get((connector.id, type_name))
+        flow_id, ordering_field = flows.get((connector.id, type_name), (None, None))
         state, error, ordering_key = "received", None, None
-        if flow is None:
+        if flow_id is None:
             state = "exception"
             error = (f"No active inbound flow for type {type_name} on connector "
                      f"{connector.code}: create one, then reprocess.")
-        else:
-            ordering_key = flow.ordering_key_of(envelope["payload"])
+        elif ordering_field:
+            value = envelope["payload"].get(ordering_field)
+            ordering_key = None if value in (None, "") else str(value)[:200]
         plan.rows.append((
             f"{type_name}/{envelope['key']}"[:250],
             envelope["key"],
@@ -79,8 +79,8 @@ def plan_batch(envelopes, connectors, flows, now, uid):
             envelope.get("correlation_id"),
             json.dumps(envelope["payload"], separators=(",", ":")),
             connector.id,
-            flow.id if flow else None,
-            connector.company_id.id,
+            flow_id,
+            connector.company_id,
             "in",
             ordering_key,
             state,
@@ -94,14 +94,41 @@ def plan_batch(envelopes, connectors, flows, now, uid):
     return plan
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value):
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
 def insert_rows(cr, rows):
-    """Insert rows, skipping (source, key) pairs already stored. Returns the new ids."""
-    new_ids = []
-    query = (f"INSERT INTO mfg_message ({', '.join(INSERT_COLUMNS)}) VALUES %s "
-             "ON CONFLICT (source, key) DO NOTHING RETURNING id")
-    for start in range(0, len(rows), PAGE_SIZE):
-        page = rows[start:start + PAGE_SIZE]
-        result = cr.execute_values(query, page, template=INSERT_TEMPLATE,
-                                   page_size=len(page), fetch=True)
-        new_ids.extend(row[0] for row in result)
-    return new_ids
+    """Insert rows, skipping (source, key) pairs already stored.
+
+    Rows are streamed with COPY into a temporary table, then moved with one
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING: several times faster than a multi-row
+    INSERT statement, whose SQL text the client has to build and the server to parse.
+    Returns [(id, flow_id, ordering_key, state)] of the rows actually inserted.
+    """
+    columns = ", ".join(INSERT_COLUMNS)
+    cr.execute("DROP TABLE IF EXISTS mfg_message_ingest_tmp")
+    cr.execute(f"CREATE TEMP TABLE mfg_message_ingest_tmp ON COMMIT DROP AS "
+               f"SELECT {columns} FROM mfg_message WITH NO DATA")
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(map(_copy_field, row)))
+        buffer.write("\n")
+    buffer.seek(0)
+    cr.copy_expert(f"COPY mfg_message_ingest_tmp ({columns}) FROM STDIN", buffer)
+    cr.execute(f"INSERT INTO mfg_message ({columns}) SELECT {columns} FROM mfg_message_ingest_tmp "
+               "ON CONFLICT (source, key) DO NOTHING RETURNING id, flow_id, ordering_key, state")
+    inserted = cr.fetchall()
+    cr.execute("DROP TABLE mfg_message_ingest_tmp")
+    return inserted
