@@ -1,0 +1,2 @@
+"""Durable store-and-forward outbox (SQLite WAL)."""
+from .outbox import Outbox, OutboxFull, PendingRow  # noqa: F401

@@ -1,0 +1,48 @@
+"""High-water alarm of the buffer: log, metric and optionally a ``machine.alarm`` envelope.
+
+The alarm fires when the buffer passes ``high_water`` x ``max_bytes`` - before the disk policy
+has to act - and clears when it falls below again, so someone can fix Odoo or the link in time.
+"""
+import logging
+import time
+from datetime import datetime, timezone
+
+log = logging.getLogger(__name__)
+ALARM_CODE = "EDGE_BUFFER_HIGH_WATER"
+
+
+class HighWaterWatch:
+    def __init__(self, outbox, buffer_config, factory, metrics, check_every_s=1.0):
+        self.outbox = outbox
+        self.config = buffer_config
+        self.factory = factory
+        self.metrics = metrics
+        self.check_every_s = check_every_s
+        self.active = False
+        self._next_check = 0.0
+
+    def check(self, out, now=None):
+        """Append an alarm envelope to ``out`` when the state flips; cheap when called often."""
+        now = time.time() if now is None else now
+        if now < self._next_check:
+            return
+        self._next_check = now + self.check_every_s
+        used = self.outbox.used_bytes()
+        self.metrics.buffer_bytes.set(used)
+        above = used >= self.config.high_water * self.config.max_bytes
+        if above == self.active:
+            return
+        self.active = above
+        self.metrics.buffer_high_water.set(1 if above else 0)
+        details = {"used_bytes": used, "max_bytes": self.config.max_bytes, "high_water": self.config.high_water}
+        if above:
+            log.warning("buffer above high-water mark", extra=details)
+        else:
+            log.info("buffer back below high-water mark", extra=details)
+        if self.config.alarm_envelope:
+            moment = datetime.fromtimestamp(now, timezone.utc)
+            device = self.factory.device_code
+            out.append(self.factory.build(
+                "machine.alarm", ("buffer", "machine.alarm", ALARM_CODE, str(int(now * 1000)), "on" if above else "off"),
+                moment, {"asset": device, "code": ALARM_CODE, "severity": "warning", "active": above,
+                         "text": f"edge buffer {used} of {self.config.max_bytes} bytes"}))

@@ -1,0 +1,542 @@
+"""Declarative YAML configuration, validated up front.
+
+Every error names the offending key by its path (``sources[1].mqtt.qos: must be 0, 1 or 2``) so a
+plant engineer can fix the file without reading code. Secrets come from ``${ENV_VAR}`` or
+``file:/path`` references and are wrapped in ``Secret`` so that no repr or log line shows them.
+"""
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+ROLES = ("counter", "good", "scrap", "scrap_reason", "state", "state_reason", "alarm",
+         "measurement", "order")
+SOURCE_TYPES = ("opcua", "mqtt", "http_poll")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.I)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "kib": 1024, "m": 1e6, "mb": 1e6,
+               "mib": 1024 ** 2, "g": 1e9, "gb": 1e9, "gib": 1024 ** 3, "t": 1e12, "tb": 1e12}
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key and the reason."""
+
+
+class Secret:
+    """A credential; ``repr``/``str`` never reveal it, only ``reveal()`` does."""
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value
+
+    def reveal(self):
+        return self._value
+
+    def __repr__(self):
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return isinstance(other, Secret) and other._value == self._value
+
+
+@dataclass
+class TagRule:
+    name: str
+    role: str
+    rollover_at: Optional[int] = None      # counters: the highest value before wrapping to 0
+    running_values: tuple = ()             # state: values meaning "running"
+    critical_after_s: Optional[float] = None
+    default_reason: str = "UNKNOWN"
+    deadband: float = 0.0                  # measurement: report-by-exception threshold
+    max_silent_windows: int = 10
+    unit: Optional[str] = None
+    alarm_code: Optional[str] = None       # alarm: code when the value is a plain boolean
+    severity: str = "error"
+
+
+@dataclass
+class AssetConfig:
+    name: str
+    work_center: str
+    product: Optional[str] = None
+    uom: str = "Units"
+    order_ref: Optional[str] = None
+    tags: dict = field(default_factory=dict)  # tag name -> TagRule
+
+    def tags_with_role(self, role):
+        return [rule for rule in self.tags.values() if rule.role == role]
+
+
+@dataclass
+class FieldPaths:
+    """Where asset/tag/value/timestamp/sequence live in a JSON item ("a.b.0", or "topic[1]")."""
+    asset: Optional[str] = "asset"
+    tag: Optional[str] = "tag"
+    value: str = "value"
+    timestamp: Optional[str] = "ts"
+    sequence: Optional[str] = "seq"
+    fixed_asset: Optional[str] = None
+    fixed_tag: Optional[str] = None
+
+
+@dataclass
+class MqttTopic:
+    filter: str
+    fields: FieldPaths
+
+
+@dataclass
+class MqttConfig:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = ""
+    qos: int = 1
+    keepalive: int = 30
+    receive_maximum: int = 1000
+    session_expiry_s: int = 7 * 24 * 3600
+    username: Optional[str] = None
+    password: Optional[Secret] = None
+    tls: bool = False
+    ca_file: Optional[str] = None
+    topics: list = field(default_factory=list)
+
+
+@dataclass
+class OpcuaNode:
+    node_id: str
+    asset: str
+    tag: str
+
+
+@dataclass
+class OpcuaConfig:
+    endpoint: str
+    nodes: list = field(default_factory=list)
+    events: list = field(default_factory=list)   # OpcuaNode; value is the event -> alarm
+    sampling_interval_ms: float = 100.0
+    publishing_interval_ms: float = 100.0
+    queue_size: int = 100
+    timeout_s: float = 4.0
+    reconnect_max_s: float = 30.0
+    security_policy: Optional[str] = None        # "Basic256Sha256"
+    security_mode: str = "SignAndEncrypt"
+    certificate: Optional[str] = None
+    private_key: Optional[str] = None
+    server_certificate: Optional[str] = None
+    username: Optional[str] = None
+    password: Optional[Secret] = None
+
+
+@dataclass
+class HttpPollConfig:
+    url: str
+    interval_s: float = 5.0
+    cursor_param: str = "since"
+    items_path: str = "items"
+    cursor_path: Optional[str] = "cursor"
+    fields: FieldPaths = field(default_factory=FieldPaths)
+    timeout_s: float = 10.0
+    verify_tls: bool = True
+    api_key: Optional[Secret] = None
+
+
+@dataclass
+class SourceConfig:
+    name: str
+    type: str
+    settings: object   # MqttConfig | OpcuaConfig | HttpPollConfig
+
+
+@dataclass
+class AggregationConfig:
+    window_s: float = 60.0
+    grace_s: float = 2.0
+
+
+@dataclass
+class BufferConfig:
+    path: str = "var/edge-bridge.db"
+    max_bytes: int = 512 * 1024 ** 2
+    high_water: float = 0.8
+    on_full: str = "drop_oldest_delivered"
+    retention_s: float = 24 * 3600
+    max_pending: int = 5_000_000
+    alarm_envelope: bool = True
+    synchronous: str = "FULL"
+
+
+@dataclass
+class SinkConfig:
+    url: str
+    protocol: str = "json2"
+    db: Optional[str] = None
+    api_key: Optional[Secret] = None
+    login: Optional[str] = None
+    batch_size: int = 1000
+    batch_max_age_s: float = 1.0
+    gzip: bool = False
+    verify_tls: bool = True
+    ca_file: Optional[str] = None
+    timeout_s: float = 30.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 60.0
+
+
+@dataclass
+class HeartbeatConfig:
+    enabled: bool = True
+    interval_s: float = 60.0
+
+
+@dataclass
+class ObservabilityConfig:
+    host: str = "127.0.0.1"
+    port: int = 9108
+    log_format: str = "json"
+    log_level: str = "INFO"
+
+
+@dataclass
+class Config:
+    device_code: str
+    plant: Optional[str]
+    assets: dict
+    sources: list
+    aggregation: AggregationConfig
+    buffer: BufferConfig
+    sink: SinkConfig
+    heartbeat: HeartbeatConfig
+    observability: ObservabilityConfig
+    path: Optional[str] = None
+
+
+class _Node:
+    """A mapping with its path, so every accessor can report errors at the right key."""
+
+    def __init__(self, data, path):
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path or '<root>'}: must be a mapping")
+        self.data, self.path = data, path
+
+    def _key(self, name):
+        return f"{self.path}.{name}" if self.path else name
+
+    def check_known(self, *names):
+        for name in self.data:
+            if name not in names:
+                raise ConfigError(f"{self._key(name)}: unknown key (expected one of {', '.join(names)})")
+
+    def has(self, name):
+        return self.data.get(name) is not None
+
+    def child(self, name, required=False):
+        if required and name not in self.data:
+            raise ConfigError(f"{self._key(name)}: required")
+        return _Node(self.data.get(name), self._key(name))
+
+    def items(self, name, required=False):
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self._key(name)}: required (a list)")
+            return []
+        if not isinstance(value, list):
+            raise ConfigError(f"{self._key(name)}: must be a list")
+        return [_Node(item, f"{self._key(name)}[{index}]") for index, item in enumerate(value)]
+
+    def str(self, name, default=None, required=False, choices=None):
+        value = self.data.get(name, default)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self._key(name)}: required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ConfigError(f"{self._key(name)}: must be a string")
+        value = str(value)
+        if required and not value.strip():
+            raise ConfigError(f"{self._key(name)}: must not be empty")
+        if choices and value not in choices:
+            raise ConfigError(f"{self._key(name)}: must be one of {', '.join(choices)} (got {value!r})")
+        return value
+
+    def num(self, name, default=None, minimum=None, maximum=None, integer=False, required=False):
+        value = self.data.get(name, default)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self._key(name)}: required")
+            return None
+        kind = "an integer" if integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+            raise ConfigError(f"{self._key(name)}: must be {kind} (got {value!r})")
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{self._key(name)}: must be >= {minimum} (got {value})")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{self._key(name)}: must be <= {maximum} (got {value})")
+        return value
+
+    def bool(self, name, default):
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self._key(name)}: must be true or false (got {value!r})")
+        return value
+
+    def size(self, name, default):
+        value = self.data.get(name, default)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        match = _SIZE.match(str(value)) if isinstance(value, str) else None
+        unit = (match.group(2) or "").lower() if match else None
+        if not match or unit not in _SIZE_UNITS or float(match.group(1)) <= 0:
+            raise ConfigError(f"{self._key(name)}: must be a positive size like 500MB (got {value!r})")
+        return int(float(match.group(1)) * _SIZE_UNITS[unit])
+
+    def secret(self, name, base_dir):
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(f"{self._key(name)}: must be a string, ${{ENV_VAR}} or file:/path")
+        env = _ENV_REF.match(value)
+        if env:
+            if env.group(1) not in os.environ:
+                raise ConfigError(f"{self._key(name)}: environment variable {env.group(1)} is not set")
+            return Secret(os.environ[env.group(1)])
+        if value.startswith("file:"):
+            path = Path(value[5:]).expanduser()
+            if not path.is_absolute():
+                path = base_dir / path
+            try:
+                return Secret(path.read_text().strip())
+            except OSError as exc:
+                raise ConfigError(f"{self._key(name)}: cannot read secret file {path}: {exc.strerror}") from None
+        return Secret(value)
+
+
+def _field_paths(node, topic_allowed):
+    node.check_known("asset", "tag", "value", "timestamp", "sequence", "fixed_asset", "fixed_tag")
+    paths = FieldPaths(
+        asset=node.str("asset", "asset"), tag=node.str("tag", "tag"), value=node.str("value", "value"),
+        timestamp=node.str("timestamp", "ts"), sequence=node.str("sequence", "seq"),
+        fixed_asset=node.str("fixed_asset"), fixed_tag=node.str("fixed_tag"))
+    for name in ("asset", "tag"):
+        path = getattr(paths, name)
+        if path and path.startswith("topic[") and not topic_allowed:
+            raise ConfigError(f"{node._key(name)}: topic[N] paths only exist for MQTT sources")
+        if path and path.startswith("topic[") and not re.fullmatch(r"topic\[\d+\]", path):
+            raise ConfigError(f"{node._key(name)}: must look like topic[1] (got {path!r})")
+    return paths
+
+
+def _tag_rule(node, name):
+    node.check_known("role", "rollover_at", "running_values", "critical_after_s", "default_reason",
+                     "deadband", "max_silent_windows", "unit", "alarm_code", "severity")
+    role = node.str("role", required=True, choices=ROLES)
+    running = node.data.get("running_values", [])
+    if role == "state" and (not isinstance(running, list) or not running):
+        raise ConfigError(f"{node._key('running_values')}: a state tag needs a non-empty list of running values")
+    return TagRule(
+        name=name, role=role,
+        rollover_at=node.num("rollover_at", minimum=1, integer=True),
+        running_values=tuple(str(v) for v in running) if isinstance(running, list) else (),
+        critical_after_s=node.num("critical_after_s", minimum=0),
+        default_reason=node.str("default_reason", "UNKNOWN"),
+        deadband=node.num("deadband", 0.0, minimum=0),
+        max_silent_windows=node.num("max_silent_windows", 10, minimum=1, integer=True),
+        unit=node.str("unit"), alarm_code=node.str("alarm_code"),
+        severity=node.str("severity", "error", choices=("info", "warning", "error", "critical")))
+
+
+def _asset(node):
+    node.check_known("name", "work_center", "product", "uom", "order_ref", "tags")
+    name = node.str("name", required=True)
+    tags_node = node.child("tags", required=True)
+    tags = {str(tag): _tag_rule(tags_node.child(tag, required=True), str(tag)) for tag in tags_node.data}
+    asset = AssetConfig(name=name, work_center=node.str("work_center", name), product=node.str("product"),
+                        uom=node.str("uom", "Units"), order_ref=node.str("order_ref"), tags=tags)
+    if asset.tags_with_role("scrap") and not asset.product:
+        raise ConfigError(f"{node._key('product')}: required when a tag has role scrap "
+                          "(production.scrap needs the product)")
+    for role in ("counter", "good", "scrap", "state", "scrap_reason", "state_reason", "order"):
+        if role in ("scrap_reason", "state_reason", "order", "state") and len(asset.tags_with_role(role)) > 1:
+            raise ConfigError(f"{node._key('tags')}: at most one tag may have role {role}")
+    return asset
+
+
+def _mqtt(node, base_dir):
+    node.check_known("host", "port", "client_id", "qos", "keepalive", "receive_maximum", "session_expiry_s",
+                     "username", "password", "tls", "ca_file", "topics")
+    qos = node.data.get("qos", 1)
+    if qos not in (0, 1, 2) or isinstance(qos, bool):
+        raise ConfigError(f"{node._key('qos')}: must be 0, 1 or 2")
+    topics = []
+    for topic in node.items("topics", required=True):
+        topic.check_known("filter", "fields")
+        topics.append(MqttTopic(filter=topic.str("filter", required=True),
+                                fields=_field_paths(topic.child("fields"), topic_allowed=True)))
+    if not topics:
+        raise ConfigError(f"{node._key('topics')}: at least one topic filter is needed")
+    return MqttConfig(
+        host=node.str("host", "127.0.0.1"), port=node.num("port", 1883, 1, 65535, integer=True),
+        client_id=node.str("client_id", required=True), qos=qos,
+        keepalive=node.num("keepalive", 30, 5, 3600, integer=True),
+        receive_maximum=node.num("receive_maximum", 1000, 1, 65535, integer=True),
+        session_expiry_s=node.num("session_expiry_s", 7 * 24 * 3600, 0, 0xFFFFFFFF, integer=True),
+        username=node.str("username"), password=node.secret("password", base_dir),
+        tls=node.bool("tls", False), ca_file=node.str("ca_file"), topics=topics)
+
+
+def _opcua_node(node):
+    node.check_known("node_id", "asset", "tag")
+    return OpcuaNode(node.str("node_id", required=True), node.str("asset", required=True),
+                     node.str("tag", required=True))
+
+
+def _opcua(node, base_dir):
+    node.check_known("endpoint", "nodes", "events", "sampling_interval_ms", "publishing_interval_ms",
+                     "queue_size", "timeout_s", "reconnect_max_s", "security_policy", "security_mode",
+                     "certificate", "private_key", "server_certificate", "username", "password")
+    endpoint = node.str("endpoint", required=True)
+    if not endpoint.startswith("opc.tcp://"):
+        raise ConfigError(f"{node._key('endpoint')}: must start with opc.tcp:// (got {endpoint!r})")
+    config = OpcuaConfig(
+        endpoint=endpoint, nodes=[_opcua_node(n) for n in node.items("nodes")],
+        events=[_opcua_node(n) for n in node.items("events")],
+        sampling_interval_ms=node.num("sampling_interval_ms", 100.0, minimum=0),
+        publishing_interval_ms=node.num("publishing_interval_ms", 100.0, minimum=1),
+        queue_size=node.num("queue_size", 100, 1, 100000, integer=True),
+        timeout_s=node.num("timeout_s", 4.0, minimum=0.1),
+        reconnect_max_s=node.num("reconnect_max_s", 30.0, minimum=0.1),
+        security_policy=node.str("security_policy", choices=("Basic256Sha256",)),
+        security_mode=node.str("security_mode", "SignAndEncrypt", choices=("Sign", "SignAndEncrypt")),
+        certificate=node.str("certificate"), private_key=node.str("private_key"),
+        server_certificate=node.str("server_certificate"),
+        username=node.str("username"), password=node.secret("password", base_dir))
+    if config.security_policy and not (config.certificate and config.private_key):
+        raise ConfigError(f"{node._key('certificate')}: security_policy {config.security_policy} needs "
+                          "certificate and private_key")
+    if not config.nodes and not config.events:
+        raise ConfigError(f"{node._key('nodes')}: at least one node or event source is needed")
+    return config
+
+
+def _http_poll(node, base_dir):
+    node.check_known("url", "interval_s", "cursor_param", "items_path", "cursor_path", "fields",
+                     "timeout_s", "verify_tls", "api_key")
+    url = node.str("url", required=True)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{node._key('url')}: must be an http:// or https:// URL")
+    return HttpPollConfig(
+        url=url, interval_s=node.num("interval_s", 5.0, minimum=0.01),
+        cursor_param=node.str("cursor_param", "since"), items_path=node.str("items_path", "items"),
+        cursor_path=node.str("cursor_path", "cursor"),
+        fields=_field_paths(node.child("fields"), topic_allowed=False),
+        timeout_s=node.num("timeout_s", 10.0, minimum=0.1), verify_tls=node.bool("verify_tls", True),
+        api_key=node.secret("api_key", base_dir))
+
+
+def _source(node, base_dir):
+    kind = node.str("type", required=True, choices=SOURCE_TYPES)
+    node.check_known("name", "type", kind)
+    name = node.str("name", required=True)
+    builder = {"mqtt": _mqtt, "opcua": _opcua, "http_poll": _http_poll}[kind]
+    return SourceConfig(name=name, type=kind, settings=builder(node.child(kind, required=True), base_dir))
+
+
+def _sink(node, base_dir):
+    node.check_known("url", "protocol", "db", "api_key", "login", "batch_size", "batch_max_age_s", "gzip",
+                     "verify_tls", "ca_file", "timeout_s", "backoff_initial_s", "backoff_max_s")
+    url = node.str("url", required=True).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{node._key('url')}: must be an http:// or https:// URL")
+    sink = SinkConfig(
+        url=url, protocol=node.str("protocol", "json2", choices=("json2", "jsonrpc")), db=node.str("db"),
+        api_key=node.secret("api_key", base_dir), login=node.str("login"),
+        batch_size=node.num("batch_size", 1000, 1, 10000, integer=True),
+        batch_max_age_s=node.num("batch_max_age_s", 1.0, minimum=0),
+        gzip=node.bool("gzip", False), verify_tls=node.bool("verify_tls", True), ca_file=node.str("ca_file"),
+        timeout_s=node.num("timeout_s", 30.0, minimum=0.1),
+        backoff_initial_s=node.num("backoff_initial_s", 0.5, minimum=0.01),
+        backoff_max_s=node.num("backoff_max_s", 60.0, minimum=0.01))
+    if sink.api_key is None:
+        raise ConfigError(f"{node._key('api_key')}: required (Odoo API key, e.g. ${{ODOO_API_KEY}})")
+    if sink.protocol == "jsonrpc" and not (sink.db and sink.login):
+        raise ConfigError(f"{node._key('login')}: protocol jsonrpc needs db and login")
+    return sink
+
+
+def parse_config(data, base_dir=Path("."), path=None):
+    root = _Node(data, "")
+    root.check_known("device", "assets", "sources", "aggregation", "buffer", "sink", "heartbeat", "observability")
+    device = root.child("device", required=True)
+    device.check_known("code", "plant")
+    assets = {}
+    for node in root.items("assets", required=True):
+        asset = _asset(node)
+        if asset.name in assets:
+            raise ConfigError(f"{node._key('name')}: duplicate asset {asset.name!r}")
+        assets[asset.name] = asset
+    sources = [_source(node, base_dir) for node in root.items("sources", required=True)]
+    if not sources:
+        raise ConfigError("sources: at least one source is needed")
+    names = [s.name for s in sources]
+    for index, name in enumerate(names):
+        if names.index(name) != index:
+            raise ConfigError(f"sources[{index}].name: duplicate source name {name!r}")
+    for index, source in enumerate(sources):
+        for kind in ("nodes", "events"):
+            for n_index, opc_node in enumerate(getattr(source.settings, kind, [])):
+                if opc_node.asset not in assets:
+                    raise ConfigError(f"sources[{index}].opcua.{kind}[{n_index}].asset: unknown asset "
+                                      f"{opc_node.asset!r} (define it under assets)")
+    agg = root.child("aggregation")
+    agg.check_known("window_s", "grace_s")
+    buf = root.child("buffer")
+    buf.check_known("path", "max_bytes", "high_water", "on_full", "retention_s", "max_pending",
+                    "alarm_envelope", "synchronous")
+    buffer_path = buf.str("path", "var/edge-bridge.db")
+    if not Path(buffer_path).is_absolute():
+        buffer_path = str(base_dir / buffer_path)
+    hb = root.child("heartbeat")
+    hb.check_known("enabled", "interval_s")
+    obs = root.child("observability")
+    obs.check_known("host", "port", "log_format", "log_level")
+    host = obs.str("host", "127.0.0.1")
+    return Config(
+        device_code=device.str("code", required=True), plant=device.str("plant"),
+        assets=assets, sources=sources,
+        aggregation=AggregationConfig(agg.num("window_s", 60.0, minimum=0.1), agg.num("grace_s", 2.0, minimum=0)),
+        buffer=BufferConfig(
+            path=buffer_path, max_bytes=buf.size("max_bytes", 512 * 1024 ** 2),
+            high_water=buf.num("high_water", 0.8, minimum=0.05, maximum=1.0),
+            on_full=buf.str("on_full", "drop_oldest_delivered", choices=("drop_oldest_delivered", "reject_new")),
+            retention_s=buf.num("retention_s", 24 * 3600, minimum=0),
+            max_pending=buf.num("max_pending", 5_000_000, minimum=1, integer=True),
+            alarm_envelope=buf.bool("alarm_envelope", True),
+            synchronous=buf.str("synchronous", "FULL", choices=("FULL", "NORMAL"))),
+        sink=_sink(root.child("sink", required=True), base_dir),
+        heartbeat=HeartbeatConfig(hb.bool("enabled", True), hb.num("interval_s", 60.0, minimum=1)),
+        observability=ObservabilityConfig(
+            host=host, port=obs.num("port", 9108, 0, 65535, integer=True),
+            log_format=obs.str("log_format", "json", choices=("json", "text")),
+            log_level=obs.str("log_level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))),
+        path=path)
+
+
+def load_config(path):
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(data, base_dir=path.resolve().parent, path=str(path))

@@ -1,0 +1,137 @@
+"""The aggregation worker: inbox -> aggregation -> one buffer transaction -> acknowledgements.
+
+This is the only thread that changes aggregation state, so the state needs no locks. Each loop
+takes what the sources handed over, runs it through the aggregator, and commits the resulting
+events together with the changed state, checkpoints and input dead letters. Only then are the
+sources acknowledged. If the commit fails the in-memory state is reloaded from the database and
+the same batch is tried again, so memory never runs ahead of disk.
+"""
+import json
+import logging
+import sqlite3
+import threading
+import time
+
+from .aggregate import SignalRejected, is_critical
+
+log = logging.getLogger(__name__)
+
+
+def _describe(signal):
+    return json.dumps({"asset": signal.asset, "tag": signal.tag, "value": signal.value,
+                       "timestamp": signal.timestamp.isoformat(), "sequence": signal.sequence}, default=str)
+
+
+class AggregationWorker:
+    def __init__(self, inbox, aggregator, outbox, watch, metrics, buffer_config, on_committed,
+                 max_batch=5000, idle_wait_s=0.02):
+        self.inbox = inbox
+        self.aggregator = aggregator
+        self.outbox = outbox
+        self.watch = watch
+        self.metrics = metrics
+        self.buffer_config = buffer_config
+        self.on_committed = on_committed        # callable(critical: bool) -> wakes the sink
+        self.max_batch = max_batch
+        self.idle_wait_s = idle_wait_s
+        self.holding_back = False
+        self.batches = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="aggregation", daemon=True)
+        self.error = None
+
+    def start(self):
+        self._thread.start()
+
+    def alive(self):
+        return self._thread.is_alive()
+
+    def stop(self, timeout=30):
+        """Process everything already handed over, flush closable windows, then return."""
+        self._stop.set()
+        self._thread.join(timeout)
+
+    # -- loop ---------------------------------------------------------------------------------
+    def _has_room(self):
+        if self.outbox.pending_count() >= self.buffer_config.max_pending:
+            return False
+        return self.outbox.make_room()
+
+    def _run(self):
+        try:
+            while True:
+                if not self._has_room():
+                    self._hold_back()
+                    if self._stop.is_set():
+                        break
+                    continue
+                deliveries = self.inbox.take(self.max_batch, self.idle_wait_s)
+                if not deliveries and self._stop.is_set() and self.inbox.empty():
+                    break
+                self._process(deliveries, flush_all=False)
+            self._process([], flush_all=True)
+        except Exception as exc:      # a dead worker must be visible in /healthz, not silent
+            self.error = exc
+            log.exception("aggregation worker stopped by an error")
+
+    def _hold_back(self):
+        if not self.holding_back:
+            log.warning("buffer full or sink lagging: holding sources back",
+                        extra={"pending": self.outbox.pending_count()})
+        self.holding_back = True
+        self.metrics.backpressure.set(1)
+        self._stop.wait(0.2)
+
+    def _process(self, deliveries, flush_all):
+        while True:
+            try:
+                self._process_once(deliveries, flush_all)
+                break
+            except sqlite3.Error as exc:
+                # Disk full, I/O error...: nothing was committed or acknowledged. Rewind memory
+                # to what is on disk and retry the same batch.
+                log.error("buffer commit failed, retrying", extra={"error": str(exc)})
+                self.aggregator.restore(self.outbox.load_states())
+                if self._stop.wait(1.0) and not deliveries:
+                    return
+        if self.holding_back:
+            self.holding_back = False
+            self.metrics.backpressure.set(0)
+
+    def _process_once(self, deliveries, flush_all):
+        events, rejects, checkpoints, acks = [], [], {}, []
+        aggregator = self.aggregator
+        before_dups = aggregator.duplicates_skipped
+        for delivery in deliveries:
+            for signal in delivery.signals:
+                try:
+                    aggregator.apply(signal, events)
+                except SignalRejected as exc:
+                    self.metrics.messages_rejected_in.labels(signal.source).inc()
+                    rejects.append((signal.source, _describe(signal), str(exc)))
+                    log.warning("reading dead-lettered", extra={"source": signal.source, "error": str(exc)})
+            rejects.extend(delivery.rejects)
+            if delivery.checkpoint:
+                checkpoints[delivery.checkpoint[0]] = delivery.checkpoint[1]
+            if delivery.ack:
+                acks.append(delivery.ack)
+        closed_before = aggregator.windows_closed()
+        if flush_all:
+            aggregator.flush_all(events)
+        else:
+            aggregator.flush_due(time.time(), events)
+        self.watch.check(events)
+        states = aggregator.take_dirty_states()
+        if events or states or rejects or checkpoints:
+            self.outbox.commit(events, states, checkpoints, rejects, critical_of=is_critical)
+            self.batches += 1
+        for ack in acks:
+            ack()
+        self.metrics.duplicates_in.inc(aggregator.duplicates_skipped - before_dups)
+        self.metrics.windows_open.set(aggregator.open_windows())
+        self.metrics.windows_closed.inc(aggregator.windows_closed() - closed_before)
+        for envelope in events:
+            self.metrics.events_out.labels(envelope["type"]).inc()
+        if events:
+            self.metrics.buffer_depth.set(self.outbox.pending_count())
+            self.on_committed(any(is_critical(e) for e in events))

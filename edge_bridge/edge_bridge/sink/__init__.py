@@ -1,0 +1,1 @@
+"""Sink stage: push buffered envelopes into Odoo's ``mfg.message.ingest``."""

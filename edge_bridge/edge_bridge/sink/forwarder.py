@@ -1,0 +1,144 @@
+"""Forwarder: moves pending envelopes from the buffer into Odoo, batch by batch.
+
+A batch leaves when ``batch_size`` events are pending, when the oldest has waited
+``batch_max_age_s``, or at once when a critical event (alarm, critical stop) is pending. Rows are
+marked delivered only after Odoo answered; a lost answer (timeout) means resending the same keys,
+which Odoo counts as duplicates - delivered. Failures never drop data: transient ones back off
+exponentially with jitter (or by Retry-After), configuration/auth errors are logged loudly and
+retried slowly until an operator fixes them.
+"""
+import logging
+import random
+import threading
+import time
+
+from .odoo import PermanentError, PushError
+
+log = logging.getLogger(__name__)
+
+
+class Forwarder:
+    def __init__(self, outbox, transport, sink_config, buffer_config, metrics):
+        self.outbox = outbox
+        self.transport = transport
+        self.config = sink_config
+        self.retention_s = buffer_config.retention_s
+        self.metrics = metrics
+        self._wake = threading.Event()
+        self._urgent = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="forwarder", daemon=True)
+        self.failures = 0            # consecutive failed pushes
+        self.last_error = None
+        self.last_success_at = outbox.meta("last_push_at")
+        self._last_logged_error = None
+        self._next_prune = 0.0
+
+    def start(self):
+        self._thread.start()
+
+    def alive(self):
+        return self._thread.is_alive()
+
+    def notify(self, critical=False):
+        if critical:
+            self._urgent = True
+        self._wake.set()
+
+    def stop(self):
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(self.config.timeout_s + 5)
+
+    @property
+    def lagging(self):
+        return self.failures > 0
+
+    # -- loop ---------------------------------------------------------------------------------
+    def _ready(self):
+        pending = self.outbox.pending_count()
+        if pending <= 0:
+            return False, 1.0
+        if pending >= self.config.batch_size or self._urgent:
+            return True, 0
+        oldest = self.outbox.oldest_pending_at()
+        if oldest is None:
+            return False, 1.0
+        age = time.time() - oldest
+        if age >= self.config.batch_max_age_s:
+            return True, 0
+        return False, self.config.batch_max_age_s - age
+
+    def _run(self):
+        while not self._stop.is_set():
+            ready, wait = self._ready()
+            if not ready:
+                self._wake.wait(min(wait, 1.0))
+                self._wake.clear()
+                self._maybe_prune()
+                continue
+            self._urgent = False
+            outcome = self.push_once()
+            if outcome is not True:
+                self._stop.wait(self._backoff(outcome))
+
+    def _backoff(self, error):
+        if error.retry_after is not None:
+            return min(error.retry_after, self.config.backoff_max_s)
+        ceiling = min(self.config.backoff_max_s, self.config.backoff_initial_s * 2 ** min(self.failures - 1, 20))
+        # Jitter spreads the retries of many edge devices after an Odoo restart.
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _maybe_prune(self):
+        now = time.time()
+        if now >= self._next_prune:
+            self._next_prune = now + 60
+            pruned = self.outbox.prune_delivered(self.retention_s)
+            if pruned:
+                log.info("pruned delivered events", extra={"rows": pruned})
+
+    def push_once(self):
+        """Push one batch. Returns True, or the PushError when it failed (data stays pending)."""
+        rows = self.outbox.fetch_pending(self.config.batch_size)
+        if not rows:
+            return True
+        started = time.perf_counter()
+        try:
+            answer = self.transport.ingest([row.body for row in rows])
+        except PushError as exc:
+            self.failures += 1
+            self.last_error = str(exc)
+            kind = "permanent" if isinstance(exc, PermanentError) else "transient"
+            self.metrics.push_retries.labels(kind).inc()
+            if kind == "permanent":
+                if str(exc) != self._last_logged_error:
+                    log.error("Odoo refuses the batch; keeping the data and retrying slowly - fix the sink "
+                              "configuration or the user's access", extra={"error": str(exc), "rows": len(rows)})
+                self._last_logged_error = str(exc)
+                exc.retry_after = exc.retry_after or self.config.backoff_max_s
+            else:
+                log.warning("push failed, will retry", extra={"error": str(exc), "rows": len(rows),
+                                                              "attempt": self.failures})
+            return exc
+        self.metrics.push_latency.observe(time.perf_counter() - started)
+        self.outbox.record_result(rows, answer["rejected"])
+        self.failures = 0
+        self.last_error = None
+        self._last_logged_error = None
+        self.last_success_at = time.time()
+        self.metrics.delivered.inc(answer["accepted"])
+        self.metrics.duplicates_out.inc(answer["duplicates"])
+        if answer["rejected"]:
+            self.metrics.rejected.inc(len(answer["rejected"]))
+            for item in answer["rejected"][:5]:
+                log.warning("Odoo rejected an event (dead-lettered)", extra={"key": item.get("key"),
+                                                                             "error": item.get("error")})
+        self.metrics.buffer_depth.set(self.outbox.pending_count())
+        return True
+
+    def drain(self, deadline):
+        """Final pushes at shutdown: until nothing is pending, a push fails, or ``deadline``."""
+        while self.outbox.pending_count() > 0 and time.time() < deadline:
+            if self.push_once() is not True:
+                return False
+        return self.outbox.pending_count() == 0

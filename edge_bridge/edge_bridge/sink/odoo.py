@@ -1,0 +1,149 @@
+"""Transport to Odoo: JSON-2 (Odoo 19+) or legacy /jsonrpc, selected by configuration.
+
+Both expose ``ingest(body_json_list)`` returning the contract's answer and ``heartbeat(**kw)``.
+Errors are classified, because the forwarder reacts differently:
+- ``TransientError``: network trouble, timeouts, 5xx, 408, 429 -> retry with backoff;
+- ``PermanentError``: any other 4xx / access or configuration error for the whole batch -> the
+  data stays pending, an operator must act; we keep retrying slowly, never drop.
+"""
+import gzip
+import itertools
+import json
+
+import requests
+
+
+class PushError(Exception):
+    def __init__(self, message, retry_after=None, status=None):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status = status
+
+
+class TransientError(PushError):
+    pass
+
+
+class PermanentError(PushError):
+    pass
+
+
+def _retry_after(response):
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None     # HTTP-date form: fall back to our own backoff
+
+
+def check_answer(answer, count):
+    """The contract: accepted + duplicates + len(rejected) == number of envelopes sent."""
+    if not isinstance(answer, dict):
+        raise PermanentError(f"ingest answered {type(answer).__name__}, expected an object")
+    try:
+        total = int(answer["accepted"]) + int(answer["duplicates"]) + len(answer["rejected"])
+    except (KeyError, TypeError, ValueError):
+        raise PermanentError(f"ingest answer lacks accepted/duplicates/rejected: {str(answer)[:200]}") from None
+    if total != count:
+        raise PermanentError(f"ingest answer counts {total} envelopes, {count} were sent")
+    return answer
+
+
+class _HttpTransport:
+    def __init__(self, config, version):
+        self.config = config
+        self.version = version
+        self.session = requests.Session()
+        self.session.verify = config.ca_file or config.verify_tls
+        self.session.headers["User-Agent"] = f"edge-bridge/{version}"
+
+    def _post(self, path, body_bytes, headers):
+        headers = {"Content-Type": "application/json", **headers}
+        if self.config.gzip:
+            body_bytes = gzip.compress(body_bytes, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        try:
+            response = self.session.post(self.config.url + path, data=body_bytes, headers=headers,
+                                         timeout=self.config.timeout_s)
+        except requests.exceptions.SSLError as exc:
+            raise PermanentError(f"TLS error talking to {self.config.url}: {exc}") from None
+        except requests.RequestException as exc:
+            raise TransientError(f"cannot reach {self.config.url}: {exc.__class__.__name__}: {exc}") from None
+        status = response.status_code
+        if status in (408, 429) or status >= 500:
+            raise TransientError(f"HTTP {status} from {path}: {response.text[:300]}",
+                                 retry_after=_retry_after(response), status=status)
+        if status >= 400:
+            raise PermanentError(f"HTTP {status} from {path} (check url, db, API key and access rights): "
+                                 f"{response.text[:300]}", status=status)
+        try:
+            return response.json()
+        except ValueError:
+            raise PermanentError(f"{path} answered non-JSON: {response.text[:200]}") from None
+
+    def close(self):
+        self.session.close()
+
+
+class Json2Transport(_HttpTransport):
+    def _headers(self):
+        headers = {"Authorization": f"bearer {self.config.api_key.reveal()}"}
+        if self.config.db:
+            headers["X-Odoo-Database"] = self.config.db
+        return headers
+
+    def ingest(self, bodies):
+        # Rows are stored as JSON text already; splice them instead of parsing and re-dumping.
+        data = ('{"envelopes":[' + ",".join(bodies) + "]}").encode()
+        return check_answer(self._post("/json/2/mfg.message/ingest", data, self._headers()), len(bodies))
+
+    def call(self, model, method, **kwargs):
+        return self._post(f"/json/2/{model}/{method}", json.dumps(kwargs).encode(), self._headers())
+
+
+class JsonRpcTransport(_HttpTransport):
+    _ids = itertools.count(1)
+
+    def __init__(self, config, version):
+        super().__init__(config, version)
+        self.uid = None
+
+    def _rpc(self, service, method, args_json):
+        data = (f'{{"jsonrpc":"2.0","method":"call","id":{next(self._ids)},'
+                f'"params":{{"service":"{service}","method":"{method}","args":{args_json}}}}}').encode()
+        answer = self._post("/jsonrpc", data, {})
+        if not isinstance(answer, dict):
+            raise PermanentError("/jsonrpc answered something that is not an object")
+        if answer.get("error"):
+            error = answer["error"]
+            detail = (error.get("data") or {}).get("message") or error.get("message")
+            name = (error.get("data") or {}).get("name", "")
+            if "AccessDenied" in name or "AccessError" in name or "ValidationError" in name or "UserError" in name:
+                raise PermanentError(f"Odoo refused {method}: {detail}")
+            raise TransientError(f"Odoo error in {method}: {detail}")
+        return answer.get("result")
+
+    def _login(self):
+        if self.uid is None:
+            args = json.dumps([self.config.db, self.config.login, self.config.api_key.reveal()])
+            uid = self._rpc("common", "login", args)
+            if not uid:
+                raise PermanentError(f"login of {self.config.login!r} on database {self.config.db!r} failed "
+                                     "(check login and API key)")
+            self.uid = uid
+        return self.uid
+
+    def _execute_kw(self, model, method, kwargs_json):
+        head = json.dumps([self.config.db, self._login(), self.config.api_key.reveal(), model, method, []])
+        return self._rpc("object", "execute_kw", head[:-1] + "," + kwargs_json + "]")
+
+    def ingest(self, bodies):
+        answer = self._execute_kw("mfg.message", "ingest", '{"envelopes":[' + ",".join(bodies) + "]}")
+        return check_answer(answer, len(bodies))
+
+    def call(self, model, method, **kwargs):
+        return self._execute_kw(model, method, json.dumps(kwargs))
+
+
+def make_transport(config, version):
+    return (Json2Transport if config.protocol == "json2" else JsonRpcTransport)(config, version)

@@ -1,0 +1,258 @@
+"""Shared helpers for the edge bridge tests: configs, processes, brokers, truth checks."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import yaml
+
+VENV_BIN = Path(sys.executable).parent
+EDGE_BRIDGE = str(VENV_BIN / "edge-bridge")
+SHARED_BROKER = ("127.0.0.1", 1883)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout=20.0, message="condition", interval=0.05):
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def asset_block(name, mqtt_style, critical_after_s=1.5, deadband=0.0):
+    tags = {
+        "cycle_count": {"role": "counter", "rollover_at": 65535},
+        "good_count": {"role": "good"}, "scrap_count": {"role": "scrap"},
+        "scrap_reason": {"role": "scrap_reason"},
+        "state": {"role": "state", "running_values": [1], "critical_after_s": critical_after_s},
+        "state_reason": {"role": "state_reason"},
+        "temperature": {"role": "measurement", "deadband": deadband, "unit": "C"},
+    }
+    if mqtt_style:
+        tags["alarm"] = {"role": "alarm"}
+    else:
+        tags["alarm_overheat"] = {"role": "alarm", "alarm_code": "OVERHEAT", "severity": "critical"}
+        tags["alarm_guard_open"] = {"role": "alarm", "alarm_code": "GUARD_OPEN", "severity": "warning"}
+    return {"name": name, "work_center": f"WC-{name}", "product": "BRACKET-100", "order_ref": "MO/1",
+            "tags": tags}
+
+
+def opcua_source(endpoint, asset="PRESS1"):
+    tags = ["cycle_count", "good_count", "scrap_count", "scrap_reason", "state", "state_reason",
+            "temperature", "alarm_overheat", "alarm_guard_open"]
+    return {"name": "plc1", "type": "opcua", "opcua": {
+        "endpoint": endpoint, "sampling_interval_ms": 0, "publishing_interval_ms": 50, "queue_size": 1000,
+        "reconnect_max_s": 1.0,
+        "nodes": [{"node_id": f"ns=2;s={asset}.{tag}", "asset": asset, "tag": tag} for tag in tags]}}
+
+
+def mqtt_source(port, client_id, prefix, host="127.0.0.1"):
+    return {"name": "mes", "type": "mqtt", "mqtt": {
+        "host": host, "port": port, "client_id": client_id, "qos": 1, "session_expiry_s": 300,
+        "keepalive": 5,
+        "topics": [{"filter": f"{prefix}/+/+", "fields": {"asset": "asset", "tag": "tag", "value": "value",
+                                                           "timestamp": "ts", "sequence": "seq"}}]}}
+
+
+def write_config(tmp_path, sources, assets, sink_url, api_key="test-key", window_s=1.0, grace_s=0.5,
+                 batch_size=200, batch_max_age_s=0.2, health_port=None, buffer=None, sink=None, extra=None):
+    config = {
+        "device": {"code": "EDGE-T1", "plant": "P1"},
+        "aggregation": {"window_s": window_s, "grace_s": grace_s},
+        "assets": assets, "sources": sources,
+        "buffer": {"path": str(tmp_path / "buffer.db"), "max_bytes": "200MB", **(buffer or {})},
+        "sink": {"url": sink_url, "protocol": "json2", "db": "edge", "api_key": api_key,
+                 "batch_size": batch_size, "batch_max_age_s": batch_max_age_s, "timeout_s": 5,
+                 "backoff_initial_s": 0.05, "backoff_max_s": 0.5, **(sink or {})},
+        "heartbeat": {"enabled": True, "interval_s": 1},
+        "observability": {"port": health_port or free_port(), "log_format": "json"},
+    }
+    config.update(extra or {})
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+class BridgeProcess:
+    """``edge-bridge run`` as a real subprocess, as systemd would run it."""
+
+    def __init__(self, config_path, log_path):
+        self.config_path = Path(config_path)
+        self.log_path = Path(log_path)
+        self.port = yaml.safe_load(self.config_path.read_text())["observability"]["port"]
+        self.process = None
+
+    def start(self, wait_sources=True):
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([EDGE_BRIDGE, "run", "-c", str(self.config_path)], stdout=log,
+                                        stderr=log)
+        log.close()
+        wait_until(lambda: self.health() is not None or self.process.poll() is not None, 20, "bridge /healthz")
+        assert self.process.poll() is None, self.log_tail()
+        if wait_sources:
+            wait_until(lambda: all((self.health() or {}).get("sources", {"x": False}).values()), 20,
+                       "bridge sources connected")
+        return self
+
+    def health(self):
+        try:
+            return requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).json()
+        except (requests.RequestException, ValueError):
+            return None
+
+    def metrics(self):
+        return requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=2).text
+
+    def metric(self, name, labels=""):
+        prefix = f"{name}{{{labels}}} " if labels else f"{name} "
+        for line in self.metrics().splitlines():
+            if line.startswith(prefix):
+                return float(line.split()[-1])
+        return 0.0
+
+    def wait_quiet(self, source, timeout=20):
+        """Wait until the source has handed over everything (its input counter stops moving)."""
+        history = []
+
+        def settled():
+            history.append(self.metric("edge_messages_in_total", f'source="{source}"'))
+            return len(history) >= 4 and history[-1] == history[-4] and history[-1] > 0
+        wait_until(settled, timeout, f"{source} to go quiet", interval=0.15)
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self, timeout=30):
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def log_tail(self, lines=40):
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class PrivateBroker:
+    """A mosquitto of our own (persistent, unlimited queues) that a test may stop and restart."""
+
+    def __init__(self, tmp_path):
+        self.port = free_port()
+        self.dir = tmp_path / f"mosquitto-{self.port}"
+        self.dir.mkdir()
+        self.conf = self.dir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"persistence_location {self.dir}/\nautosave_interval 1\nmax_queued_messages 0\n"
+            f"max_inflight_messages 0\nlog_dest file {self.dir}/mosquitto.log\n")
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(self.conf)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(listening, 10, "private mosquitto")
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()     # SIGTERM: mosquitto saves its persistence file
+            self.process.wait(10)
+
+
+def ensure_shared_broker():
+    try:
+        socket.create_connection(SHARED_BROKER, 1).close()
+    except OSError:
+        subprocess.run(["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"], check=False)
+        wait_until(lambda: _can_connect(SHARED_BROKER), 10, "shared mosquitto")
+
+
+def _can_connect(address):
+    try:
+        socket.create_connection(address, 0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+# -- checking what arrived against the simulator's ground truth -------------------------------
+def delivered_summary(envelopes, asset):
+    summary = {"counters": {}, "scrap_by_reason": {}, "downtimes": [], "alarms": [], "measurement_count": 0,
+               "keys": []}
+    for env in envelopes:
+        payload = env["payload"]
+        if payload.get("asset", payload.get("work_center")) not in (asset, f"WC-{asset}"):
+            continue
+        summary["keys"].append(env["key"])
+        if env["type"] == "machine.counter":
+            summary["counters"][payload["counter"]] = summary["counters"].get(payload["counter"], 0) + payload["delta"]
+        elif env["type"] == "production.scrap":
+            reason = payload["reason_code"]
+            summary["scrap_by_reason"][reason] = summary["scrap_by_reason"].get(reason, 0) + payload["qty"]
+        elif env["type"] == "machine.downtime":
+            summary["downtimes"].append(payload)
+        elif env["type"] == "machine.alarm":
+            summary["alarms"].append(payload)
+        elif env["type"] == "machine.measurement":
+            summary["measurement_count"] += payload["count"]
+    summary["downtimes"].sort(key=lambda d: d["start"])
+    return summary
+
+
+def assert_matches_truth(envelopes, truth, asset, check_alarms=True, check_downtimes=True):
+    expected = truth["assets"][asset]
+    got = delivered_summary(envelopes, asset)
+    assert len(got["keys"]) == len(set(got["keys"]))
+    assert got["counters"].get("cycle_count", 0) == expected["counters"]["cycle_count"], got["counters"]
+    assert got["counters"].get("good_count", 0) == expected["counters"]["good_count"], got["counters"]
+    assert got["counters"].get("scrap_count", 0) == expected["counters"]["scrap_count"], got["counters"]
+    assert got["scrap_by_reason"] == expected["scrap_by_reason"]
+    assert got["measurement_count"] == expected["measurements"]["temperature"]["count"]
+    if check_downtimes:
+        assert len(got["downtimes"]) == len(expected["downtimes"]), (got["downtimes"], expected["downtimes"])
+        for delivered, true in zip(got["downtimes"], expected["downtimes"]):
+            assert abs(_epoch(delivered["start"]) - true["start"]) < 0.002
+            assert abs(_epoch(delivered["end"]) - true["end"]) < 0.002
+            assert delivered["reason_code"] == true["reason_code"]
+    if check_alarms:
+        got_alarms = sorted((a["code"], a["active"]) for a in got["alarms"])
+        want_alarms = sorted((a["code"], a["active"]) for a in expected["alarms"])
+        assert got_alarms == want_alarms
+    return got
+
+
+def _epoch(text):
+    from datetime import datetime
+    return datetime.fromisoformat(text).timestamp()
+
+
+def dump(obj):
+    return json.dumps(obj, indent=1, default=str)[:3000]
+
+
+os.environ.setdefault("PYTHONUNBUFFERED", "1")
