@@ -107,7 +107,11 @@ class _AssetPlayer:
                 self._set("good_count", values["good_count"] + 1, self._count("good_count"))
 
     def _temperature(self):
-        value = round(min(90.0, max(20.0, self.values["temperature"] + self.rng.uniform(-0.8, 0.8))), 2)
+        previous = self.values["temperature"]
+        value = round(min(90.0, max(20.0, previous + self.rng.uniform(-0.8, 0.8))), 2)
+        if value == previous:
+            # OPC UA reports changes only; an unchanged sample would be invisible to a subscriber.
+            value = round(previous + (0.01 if previous < 90.0 else -0.01), 2)
         self._set("temperature", value)
 
     def next_reading(self, at, progress, seq):
