@@ -52,11 +52,28 @@ class MfgMessageProcessing(models.AbstractModel):
         Real-time flows get chunked jobs right away, micro-batch flows one job per window
         (identity key), scheduled flows wait for their cron unless ``force_now``.
         """
+        self.filtered(lambda m: not m.flow_id)._attach_flow()
         by_flow = OrderedDict()
         for message in self.filtered("flow_id"):
             by_flow.setdefault(message.flow_id, []).append((message.id, message.ordering_key))
         for flow, entries in by_flow.items():
             self._enqueue_flow_messages(flow, entries, force_now=force_now)
+
+    def _attach_flow(self):
+        """Messages stored before their flow existed: route them now, or say why not."""
+        Flow = self.env["mfg.flow"]
+        for message in self:
+            flow = Flow.search([("connector_id", "=", message.connector_id.id),
+                                ("canonical_type", "=", message.canonical_type),
+                                ("direction", "=", message.direction)], limit=1)
+            if flow:
+                message.write({"flow_id": flow.id,
+                               "ordering_key": flow.ordering_key_of(message.payload)})
+            else:
+                message.write({"state": "exception", "last_error": _(
+                    "No active %(dir)s flow for type %(type)s on connector %(code)s: create "
+                    "one, then reprocess.", dir=message.direction, type=message.canonical_type,
+                    code=message.connector_id.code)})
 
     @api.model
     def _enqueue_flow_messages(self, flow, entries, force_now=False):
@@ -188,6 +205,11 @@ class MfgMessageProcessing(models.AbstractModel):
         self.write({"state": "validated", "validated_at": fields.Datetime.now()})
 
     def _step_map(self, lookup):
+        if self.direction == "out":
+            # Outbound payloads are built by Odoo in the peer's terms already.
+            self.write({"state": "mapped", "mapped_at": fields.Datetime.now()})
+            return
+
         def resolve(kind, code):
             return lookup(self.connector_id.id, self.company_id.id, kind, code)
 

@@ -39,7 +39,8 @@ class MfgFlowReplay(models.TransientModel):
             raise UserError(_("No message of this flow to replay in that range."))
         messages._check_operator()
         messages._reset_for_processing()
-        self.flow_id.message_post(body=_(
+        # Operators may not edit flows, yet the replay belongs in the flow's history.
+        self.flow_id.sudo().message_post(author_id=self.env.user.partner_id.id, body=_(
             "%(user)s replayed %(n)s message(s) occurred between %(start)s and %(end)s%(done)s.",
             user=self.env.user.name, n=len(messages), start=self.date_from, end=self.date_to,
             done=_(" (done included)") if self.include_done else ""))

@@ -1,0 +1,5 @@
+from . import test_ingest
+from . import test_processing
+from . import test_operator_actions
+from . import test_security
+from . import test_http

@@ -1,0 +1,140 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Shared fixtures: a plant with connectors, flows and users of every integration role,
+a real local HTTP receiver, and a way to run the queue jobs the code enqueued."""
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import TransactionCase, new_test_user
+
+from odoo.addons.queue_job.job import Job
+
+
+def envelope(key, type_name="machine.alarm", source="EDGE-T1", occurred_at="2026-11-23T08:00:00+01:00",
+             payload=None, **extra):
+    if payload is None:
+        payload = {"asset": "PRESS-1", "code": "E42", "severity": "critical", "active": True}
+    result = {"key": key, "type": type_name, "schema_version": 1, "source": source,
+              "occurred_at": occurred_at, "payload": payload}
+    result.update(extra)
+    return result
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 standing in for an MES/webhook endpoint.
+
+    ``statuses`` is consumed one per request (the last one repeats); every request body
+    and its headers are recorded in arrival order.
+    """
+
+    def __init__(self, statuses=(200,)):
+        self.statuses = list(statuses)
+        self.requests = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append({"headers": dict(self.headers), "body": body,
+                                          "json": json.loads(body or b"null")})
+                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 \
+                    else receiver.statuses[0]
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}' if status < 400 else b'{"error": "refused"}')
+
+            def do_GET(self):  # noqa: N802
+                self.send_response(receiver.statuses[0])
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/events"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class MfgTestCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.plant = cls.env.company
+        cls.plant_b = cls.env["res.company"].create({"name": "Plant B"})
+        cls.connector = cls.env["mfg.connector"].create({
+            "name": "Edge test line", "code": "EDGE-T1", "connector_type": "edge",
+            "company_id": cls.plant.id, "api_key": "s3cret-key", "auth_method": "api_key",
+        })
+        cls.connector_b = cls.env["mfg.connector"].create({
+            "name": "Edge plant B", "code": "EDGE-B1", "connector_type": "edge",
+            "company_id": cls.plant_b.id,
+        })
+        cls.flow_alarm = cls._flow("machine.alarm")
+        cls.flow_scrap = cls._flow("production.scrap", ordering_key_field="order_ref")
+        cls.flow_b = cls._flow("machine.alarm", connector=cls.connector_b)
+        cls.user = new_test_user(cls.env, "mfg_user", groups="mfg_integration.group_mfg_user",
+                                 company_ids=[(6, 0, cls.plant.ids)])
+        cls.operator = new_test_user(cls.env, "mfg_operator",
+                                     groups="mfg_integration.group_mfg_operator")
+        cls.manager = new_test_user(cls.env, "mfg_manager",
+                                    groups="mfg_integration.group_mfg_manager")
+        cls.api_user = new_test_user(cls.env, "edge_api", groups="mfg_integration.group_mfg_ingest")
+        cls.connector.ingest_user_ids = [(4, cls.api_user.id)]
+        cls.user_b = new_test_user(cls.env, "mfg_user_b", groups="mfg_integration.group_mfg_user",
+                                   company_id=cls.plant_b.id,
+                                   company_ids=[(6, 0, cls.plant_b.ids)])
+        cls.Message = cls.env["mfg.message"]
+
+    @classmethod
+    def _flow(cls, type_name, connector=None, **values):
+        connector = connector or cls.connector
+        return cls.env["mfg.flow"].create(dict({
+            "name": f"{type_name} from {connector.code}", "connector_id": connector.id,
+            "canonical_type": type_name, "backoff_jitter": False,
+        }, **values))
+
+    def message(self, key, source="EDGE-T1"):
+        return self.Message.search([("source", "=", source), ("key", "=", key)])
+
+    def pending_jobs(self, model="mfg.message", method="_job_process"):
+        return self.env["queue.job"].search([
+            ("model_name", "=", model), ("method_name", "=", method),
+            ("state", "in", ("pending", "enqueued"))], order="id")
+
+    def run_jobs(self, ignore_eta=False, model="mfg.message"):
+        """Run the pending queue jobs of ``model`` synchronously, as the runner would.
+
+        Jobs whose eta is in the future are left alone unless ``ignore_eta``: then the
+        clock is moved to their eta (freezegun), which is how a test lets time pass for a
+        retry without sleeping.
+        """
+        now = fields.Datetime.now()
+        ran = 0
+        for record in self.env["queue.job"].search([
+                ("model_name", "=", model), ("state", "in", ("pending", "enqueued"))],
+                order="priority, id"):
+            if record.eta and record.eta > now and not ignore_eta:
+                continue
+            at = max(now, record.eta or now) + timedelta(seconds=1)
+            with freeze_time(at):
+                job = Job.load(self.env, record.uuid)
+                job.set_started()
+                job.perform()
+                job.set_done()
+                job.store()
+            ran += 1
+        return ran

@@ -1,0 +1,176 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import datetime, timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..models.mfg_message_processing import _lock_id
+from .common import MfgTestCase, Receiver, envelope
+
+SCRAP = {"product": "MAT-7", "qty": 2, "uom": "EA", "reason_code": "BURR", "order_ref": "MO-7"}
+
+
+@tagged("post_install", "-at_install")
+class TestProcessing(MfgTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mes = cls.env["mfg.connector"].create({
+            "name": "MES", "code": "MES-T", "connector_type": "mes_rest",
+            "endpoint_url": "http://127.0.0.1:9/unused", "timeout_s": 5,
+        })
+        cls.flow_out = cls._flow("production.order", connector=cls.mes, direction="out",
+                                 ordering_key_field="order_ref", max_attempts=3,
+                                 backoff_base_s=10, backoff_factor=3, backoff_cap_s=60)
+        cls.product = cls.env["product.product"].create({"name": "Bracket", "is_storable": True})
+
+    def outbound(self, key, order_ref="MO-1", minute=0):
+        occurred = datetime(2026, 11, 23, 8, minute)
+        return self.Message.create_outbound(
+            self.mes, "production.order",
+            {"order_ref": order_ref, "product": "BRKT", "qty": 5, "uom": "EA", "seq": key},
+            key, occurred_at=occurred)
+
+    def test_alarm_goes_received_validated_mapped_done(self):
+        self.Message.ingest([envelope("p1")])
+        message = self.message("p1")
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        self.assertTrue(message.validated_at and message.mapped_at and message.done_at)
+        self.assertGreaterEqual(message.latency_ms, 0)
+        self.assertTrue(message.job_id, "the message links the queue job that processed it")
+
+    def test_backoff_then_dead_letter_after_max_attempts(self):
+        with Receiver(statuses=[503]) as receiver:
+            self.mes.endpoint_url = receiver.url
+            message = self.outbound("o1")
+            before = fields.Datetime.now()
+            self.run_jobs()
+            self.assertEqual((message.state, message.attempts), ("failed", 1))
+            self.assertIn("HTTP 503", message.last_error)
+            delay = (message.next_retry_at - before).total_seconds()
+            self.assertTrue(9 <= delay <= 12, f"first retry after base=10s, got {delay}")
+            retry_job = self.pending_jobs()
+            self.assertEqual(len(retry_job), 1)
+            self.assertEqual(retry_job.eta, message.next_retry_at)
+            self.assertEqual(self.run_jobs(), 0, "the retry waits for its eta")
+            self.run_jobs(ignore_eta=True)
+            self.assertEqual((message.state, message.attempts), ("failed", 2))
+            delay = (message.next_retry_at - message.failed_at).total_seconds()
+            self.assertEqual(round(delay), 30, "second retry after base*factor")
+            self.run_jobs(ignore_eta=True)
+            self.assertEqual((message.state, message.attempts), ("dead", 3))
+            self.assertFalse(message.next_retry_at)
+            self.assertFalse(self.pending_jobs(), "no retry after the dead letter")
+            self.assertEqual(len(receiver.requests), 3)
+            # The peer recovers: requeue from the dead letter delivers it.
+            receiver.statuses = [200]
+            message.with_user(self.operator).action_requeue()
+            self.run_jobs()
+            self.assertEqual(message.state, "done")
+            self.assertEqual(message.attempts, 0)
+            self.assertEqual(receiver.requests[-1]["json"]["key"], "o1")
+
+    def test_peer_refusal_is_an_exception_not_a_retry(self):
+        with Receiver(statuses=[422]) as receiver:
+            self.mes.endpoint_url = receiver.url
+            message = self.outbound("o2")
+            self.run_jobs()
+            self.assertEqual(message.state, "exception")
+            self.assertIn("HTTP 422", message.last_error)
+            self.assertFalse(self.pending_jobs())
+
+    def test_unmapped_code_exception_then_mapping_and_reprocess(self):
+        self.Message.ingest([envelope("s1", type_name="production.scrap", payload=SCRAP)])
+        message = self.message("s1")
+        self.run_jobs()
+        self.assertEqual(message.state, "exception")
+        self.assertIn("product 'MAT-7'", message.last_error)
+        self.assertIn("scrap_reason 'BURR'", message.last_error)
+        self.assertEqual(len(message.missing_mappings), 3)
+        action = message.with_user(self.operator).action_create_missing_mappings()
+        self.assertEqual(action["context"]["default_external_code"], "MAT-7")
+        Mapping = self.env["mfg.mapping"].with_user(self.operator)
+        mappings = Mapping.create({"mapping_type": "product", "external_code": "MAT-7",
+                                   "product_id": self.product.id})
+        mappings |= Mapping.create({"mapping_type": "uom", "external_code": "EA",
+                                    "uom_id": self.env.ref("uom.product_uom_unit").id})
+        reason = self.env["stock.scrap.reason.tag"].create({"name": "Burr"})
+        mappings |= Mapping.create({"mapping_type": "scrap_reason", "external_code": "BURR",
+                                    "scrap_reason_tag_id": reason.id})
+        mappings.action_reprocess_waiting()
+        self.assertEqual(message.state, "received")
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.mapped_values["product"], self.product.id)
+        self.assertEqual(message.mapped_values["reason_code"], reason.id)
+
+    def test_connector_specific_mapping_wins_over_plant_wide(self):
+        other = self.env["product.product"].create({"name": "Other"})
+        Mapping = self.env["mfg.mapping"]
+        Mapping.create({"mapping_type": "product", "external_code": "X", "product_id": other.id})
+        Mapping.create({"mapping_type": "product", "external_code": "X",
+                        "product_id": self.product.id, "connector_id": self.connector.id})
+        lookup = Mapping._lookup_cache()
+        self.assertEqual(lookup(self.connector.id, self.plant.id, "product", "X"), self.product.id)
+        self.assertEqual(lookup(self.mes.id, self.plant.id, "product", "X"), other.id)
+        self.assertIsNone(lookup(self.mes.id, self.plant_b.id, "product", "X"))
+
+    def test_same_ordering_key_is_processed_in_occurred_at_order(self):
+        with Receiver(statuses=[200]) as receiver:
+            self.mes.endpoint_url = receiver.url
+            # Created (and queued) in reverse order of occurrence, in separate jobs.
+            for minute, key in ((30, "c"), (20, "b"), (10, "a")):
+                self.outbound(key, minute=minute)
+            self.assertEqual(len(self.pending_jobs()), 3)
+            self.run_jobs()
+            delivered = [r["json"]["key"] for r in receiver.requests]
+            self.assertEqual(delivered, ["a", "b", "c"])
+
+    def test_failed_message_blocks_later_ones_of_its_key_only(self):
+        with Receiver(statuses=[503, 200]) as receiver:
+            self.mes.endpoint_url = receiver.url
+            first = self.outbound("k1", order_ref="MO-A", minute=1)
+            second = self.outbound("k2", order_ref="MO-A", minute=2)
+            other = self.outbound("k3", order_ref="MO-B", minute=3)
+            self.run_jobs()
+            self.assertEqual(first.state, "failed")
+            self.assertEqual(second.state, "received", "waits behind the failed MO-A message")
+            self.assertEqual(other.state, "done", "another order is not blocked")
+            self.run_jobs(ignore_eta=True)
+            self.assertEqual((first.state, second.state), ("done", "done"))
+            keys = [r["json"]["key"] for r in receiver.requests]
+            self.assertLess(keys.index("k1", 1), keys.index("k2"))
+
+    def test_ordering_key_held_by_another_transaction_requeues_the_job(self):
+        message = self.outbound("lock-1", order_ref="MO-LOCK")
+        with self.env.registry.cursor() as other_cr:
+            other_cr.execute("SELECT pg_advisory_lock(%s)", (_lock_id("MO-LOCK"),))
+            try:
+                with self.assertRaises(RetryableJobError):
+                    message._job_process()
+            finally:
+                other_cr.execute("SELECT pg_advisory_unlock(%s)", (_lock_id("MO-LOCK"),))
+        self.assertEqual(message.state, "received", "nothing was done while locked")
+
+    def test_micro_batch_flow_queues_one_job_per_window(self):
+        self.flow_alarm.write({"sync_mode": "micro_batch", "batch_window_s": 30})
+        self.Message.ingest([envelope("mb1")])
+        self.Message.ingest([envelope("mb2")])
+        window_jobs = self.pending_jobs(model="mfg.flow", method="_job_process_window")
+        self.assertEqual(len(window_jobs), 1, "identity key: one job per flow window")
+        self.assertGreater(window_jobs.eta, fields.Datetime.now() + timedelta(seconds=20))
+        self.run_jobs(model="mfg.flow", ignore_eta=True)
+        self.run_jobs()
+        self.assertEqual(set((self.message("mb1") | self.message("mb2")).mapped("state")), {"done"})
+
+    def test_scheduled_flow_waits_for_its_cron(self):
+        self.flow_alarm.write({"sync_mode": "scheduled", "schedule_interval_min": 15})
+        self.Message.ingest([envelope("sc1")])
+        self.assertFalse(self.pending_jobs())
+        self.env["mfg.flow"]._cron_run_scheduled_flows()
+        self.run_jobs()
+        self.assertEqual(self.message("sc1").state, "done")
+        self.assertGreater(self.flow_alarm.next_run_at, fields.Datetime.now())

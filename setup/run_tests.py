@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Run every test of the suite and print one summary a human (and CI) can read.
+
+1. Odoo tests of every addon in addons/ against a throwaway database
+   (odoo-bin -i <addons> --test-enable), counted from Odoo's own result line.
+2. The plain pytest suites (canonical/, edge_bridge/tests, tests/), which include the
+   end-to-end tests that start a real Odoo server.
+
+Exit status is non-zero when anything failed or when a suite could not run at all.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_PY = ROOT / ".venv" / "bin" / "python"
+RUN_DIR = Path(os.environ.get("RUN_DIR", ROOT / "var"))
+ODOO_RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
+PYTEST_DIRS = ["canonical/tests", "edge_bridge/tests", "tests"]
+
+
+def our_addons():
+    return sorted(p.name for p in (ROOT / "addons").iterdir() if (p / "__manifest__.py").exists())
+
+
+def run_odoo_tests(odoo_src, db, log_path):
+    addons = ",".join(our_addons())
+    tags = ",".join(f"/{name}" for name in our_addons())
+    subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", db], check=False)
+    cmd = [str(VENV_PY), str(Path(odoo_src) / "odoo-bin"), "-c", str(RUN_DIR / "odoo.conf"),
+           "-d", db, "-i", addons, "--test-enable", "--test-tags", tags, "--stop-after-init",
+           "--http-port", os.environ.get("MFG_TEST_HTTP_PORT", "8169"), "--log-level", "info",
+           "--workers", "0", "--max-cron-threads", "0"]
+    print(f"[tests] Odoo: installing {addons} into throwaway database {db} and running its tests",
+          flush=True)
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    text = Path(log_path).read_text(errors="replace")
+    match = None
+    for match in ODOO_RESULT.finditer(text):
+        pass
+    for line in text.splitlines():
+        if re.search(r" (ERROR|CRITICAL) .*(FAIL|ERROR):|Traceback|AssertionError|Error:", line):
+            print("   ", line[:300])
+    elapsed = time.monotonic() - started
+    if match is None:
+        print(f"[tests] Odoo: no test result line found (exit {proc.returncode}); see {log_path}")
+        tail = text.splitlines()[-30:]
+        print("\n".join("    " + line for line in tail))
+        return 0, 1
+    failed, errors, total = (int(g) for g in match.groups())
+    bad = failed + errors
+    if proc.returncode != 0 and bad == 0:
+        bad = 1
+        print(f"[tests] Odoo exited with {proc.returncode} although its tests passed; see {log_path}")
+    print(f"[tests] Odoo: {total - failed - errors} passed, {bad} failed ({elapsed:.0f}s, log {log_path})")
+    return total - failed - errors, bad
+
+
+def run_pytest(junit, db, odoo_src):
+    dirs = [d for d in PYTEST_DIRS if (ROOT / d).is_dir()]
+    env = dict(os.environ, MFG_ODOO_TEST_DB=db, ODOO_SRC=odoo_src,
+               MFG_ODOO_CONF=str(RUN_DIR / "odoo.conf"))
+    cmd = [str(VENV_PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+           *dirs]
+    print(f"[tests] pytest: {' '.join(dirs)}", flush=True)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env)
+    if not Path(junit).exists():
+        return 0, 1
+    suites = ET.parse(junit).getroot()
+    suites = [suites] if suites.tag == "testsuite" else list(suites)
+    total = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    if proc.returncode not in (0,) and failed == 0:
+        failed = 1  # collection error, crash, or no test ran (exit 5)
+    print(f"[tests] pytest: {total - failed - skipped} passed, {failed} failed, {skipped} skipped")
+    return total - failed - skipped, failed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["odoo", "pytest"], help="run one part only")
+    args = parser.parse_args()
+    odoo_src = (RUN_DIR / "odoo_src").read_text().strip()
+    db = f"mfg_test_{os.getpid()}"
+    RUN_DIR.mkdir(exist_ok=True)
+    passed = failed = 0
+    if args.only in (None, "odoo"):
+        p, f = run_odoo_tests(odoo_src, db, RUN_DIR / "odoo-tests.log")
+        passed, failed = passed + p, failed + f
+    if args.only in (None, "pytest"):
+        p, f = run_pytest(RUN_DIR / "pytest-junit.xml", db, odoo_src)
+        passed, failed = passed + p, failed + f
+    subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", db], check=False)
+    print("=" * 60)
+    print("ALL TESTS PASSED" if failed == 0 else "SOME TESTS FAILED")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
