@@ -4,3 +4,4 @@ from . import mfg_message_processing
 from . import mfg_message
 from . import mfg_mapping
 from . import res_config_settings
+from . import mfg_demo
