@@ -1,4 +1,5 @@
 """Shared helpers for the edge bridge tests: configs, processes, brokers, truth checks."""
+import getpass
 import json
 import os
 import shutil
@@ -160,6 +161,9 @@ class PrivateBroker:
         self.dir.mkdir()
         self.conf = self.dir / "mosquitto.conf"
         self.conf.write_text(
+            # Started as root, mosquitto would switch to its own user and fail to write the
+            # persistence file into our private directory: sessions would not survive a restart.
+            f"user {getpass.getuser()}\n"
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {self.dir}/\nautosave_interval 1\nmax_queued_messages 0\n"
             f"max_inflight_messages 0\nlog_dest file {self.dir}/mosquitto.log\n")

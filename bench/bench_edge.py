@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Edge bridge benchmark (not a test): naive bridge vs ours, stage by stage.
+
+  .venv/bin/python bench/bench_edge.py [--messages 100000] [--odoo-url URL --db DB --api-key KEY --login LOGIN]
+
+Without --odoo-url everything goes to the in-process Odoo ingest stand-in
+(edge_bridge.simulator.odoo_standin); with it, the sink figures are against that Odoo.
+Needs mosquitto on PATH (a private broker is started on a free port).
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "edge_bridge" / "tests"))
+from helpers import (BridgeProcess, PrivateBroker, asset_block, free_port, mqtt_source,  # noqa: E402
+                     opcua_source, wait_until, write_config)
+
+from edge_bridge.aggregate import Aggregator, is_critical  # noqa: E402
+from edge_bridge.buffer import Outbox  # noqa: E402
+from edge_bridge.config import BufferConfig, Secret, SinkConfig, load_config  # noqa: E402
+from edge_bridge.envelopes import EnvelopeFactory  # noqa: E402
+from edge_bridge.observability import Metrics  # noqa: E402
+from edge_bridge.runtime import Bridge  # noqa: E402
+from edge_bridge.signals import Signal  # noqa: E402
+from edge_bridge.simulator.odoo_standin import OdooStandIn  # noqa: E402
+from edge_bridge.simulator.plc import PlcSimulator  # noqa: E402
+from edge_bridge.sink.forwarder import Forwarder  # noqa: E402
+from edge_bridge.sink.odoo import make_transport  # noqa: E402
+
+ASSETS = [f"M{i:02d}" for i in range(10)]
+TAGS = ("cycle_count", "good_count", "temperature", "state")
+
+
+def reading(i, start):
+    """Synthetic MES traffic: 10 machines, counters rising, temperatures wandering, rare stops."""
+    asset = ASSETS[i % len(ASSETS)]
+    tag = TAGS[(i // len(ASSETS)) % len(TAGS)]
+    n = i // (len(ASSETS) * len(TAGS))
+    value = {"cycle_count": n, "good_count": n, "temperature": 40 + (n % 50) / 10,
+             "state": 0 if n % 500 == 250 else 1}[tag]
+    return asset, tag, value, start + i / 1000.0
+
+
+def payload(i, start):
+    asset, tag, value, at = reading(i, start)
+    return json.dumps({"asset": asset, "tag": tag, "value": value, "ts": at, "seq": i + 1})
+
+
+def bench_assets():
+    return [asset_block(name, True) for name in ASSETS]
+
+
+class Sink:
+    """Where events go: the stand-in (default) or a real Odoo."""
+
+    def __init__(self, args):
+        self.args = args
+        self.standin = None if args.odoo_url else OdooStandIn().start()
+        self.url = args.odoo_url or self.standin.url
+        self.api_key = args.api_key or "test-key"
+
+    def config(self, protocol="json2", **extra):
+        return SinkConfig(url=self.url, protocol=protocol, db=self.args.db, api_key=Secret(self.api_key),
+                          login=self.args.login, batch_size=1000, batch_max_age_s=0.05, timeout_s=60, **extra)
+
+
+def prepublish(port, client_id, prefix, count, start):
+    """Queue ``count`` messages at the broker for a persistent session that is offline."""
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    sub.connect("127.0.0.1", port, clean_start=False, properties=props)
+    sub.loop_start()
+    sub.subscribe(f"{prefix}/#", qos=1)[1]
+    time.sleep(0.3)
+    sub.disconnect()
+    sub.loop_stop()
+    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{client_id}-pub")
+    pub.max_inflight_messages_set(2000)
+    pub.max_queued_messages_set(0)
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    info = None
+    for i in range(count):
+        info = pub.publish(f"{prefix}/{reading(i, start)[0]}/x", payload(i, start), qos=1)
+    while not info.is_published():
+        time.sleep(0.05)
+    pub.disconnect()
+    pub.loop_stop()
+
+
+def stage_mqtt_receive(port, count, start):
+    """Bare paho client, QoS 1, ack right away: the ceiling of any Python MQTT consumer."""
+    prepublish(port, "bench-raw", "raw", count, start)
+    received = [0]
+    done = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-raw", protocol=mqtt.MQTTv5)
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    props.ReceiveMaximum = 1000
+
+    def on_message(c, u, m):
+        json.loads(m.payload)
+        received[0] += 1
+        if received[0] == count:
+            done.set()
+    client.on_message = on_message
+    began = time.perf_counter()
+    client.connect("127.0.0.1", port, clean_start=False, properties=props)
+    client.loop_start()
+    done.wait(300)
+    elapsed = time.perf_counter() - began
+    client.disconnect()
+    client.loop_stop()
+    return count / elapsed
+
+
+def stage_aggregate_buffer(tmpdir, count, start):
+    """Aggregation + buffer commits alone (what the worker does), no network."""
+    config = load_config(write_config(Path(tmpdir), [mqtt_source(1, "x", "p")], bench_assets(), "http://x",
+                                      window_s=1.0))
+    outbox = Outbox(Path(tmpdir) / "stage.db")
+    aggregator = Aggregator(config.assets, 1.0, 0.5, EnvelopeFactory("EDGE-B"))
+    signals = [Signal("mes", *reading(i, start)[:3], datetime.fromtimestamp(reading(i, start)[3], timezone.utc), i + 1)
+               for i in range(count)]
+    events_total = 0
+    began = time.perf_counter()
+    for offset in range(0, count, 5000):
+        events = []
+        for signal in signals[offset:offset + 5000]:
+            aggregator.apply(signal, events)
+        outbox.commit(events, aggregator.take_dirty_states(), critical_of=is_critical)
+        events_total += len(events)
+    elapsed = time.perf_counter() - began
+    outbox.close()
+    return count / elapsed, events_total
+
+
+def stage_end_to_end(tmpdir, broker, sink, count, start):
+    """MQTT -> aggregation -> buffer through the real Bridge, one core, backlog queued at the broker."""
+    prepublish(broker.port, "bench-edge", "mes", count, start)
+    path = write_config(Path(tmpdir), [mqtt_source(broker.port, "bench-edge", "mes")], bench_assets(), sink.url,
+                        api_key=sink.api_key, window_s=1.0, sink={"protocol": "json2"},
+                        extra={"heartbeat": {"enabled": False}})
+    config = load_config(path)
+    config.sources[0].settings.session_expiry_s = 3600
+    bridge = Bridge(config, serve_http=False)
+    os.sched_setaffinity(0, {0})
+    began = time.perf_counter()
+    bridge.start()
+    last_seq = count
+
+    def done():
+        states = bridge.outbox.load_states()
+        return all(any(v >= last_seq - len(ASSETS) * len(TAGS) for v in s["seq"].values()) for s in states.values()) \
+            and len(states) == len(ASSETS)
+    wait_until(done, 600, "bridge to commit the backlog", interval=0.02)
+    elapsed = time.perf_counter() - began
+    os.sched_setaffinity(0, set(range(os.cpu_count())))
+    bridge.stop(push_deadline_s=30)
+    return count / elapsed
+
+
+def naive(sink, count, start):
+    """(a) one JSON-RPC call per raw message."""
+    transport = make_transport(sink.config(protocol="jsonrpc"), "naive")
+    factory = EnvelopeFactory("EDGE-NAIVE")
+    began = time.perf_counter()
+    for i in range(count):
+        asset, tag, value, at = reading(i, start)
+        envelope = factory.build("machine.measurement", (asset, tag, str(i)), datetime.fromtimestamp(at, timezone.utc),
+                                 {"asset": asset, "tag": tag, "window_start": "2024-01-01T00:00:00+00:00",
+                                  "window_end": "2024-01-01T00:00:00+00:00", "min": value, "max": value,
+                                  "avg": value, "last": value, "count": 1})
+        transport.ingest([json.dumps(envelope)])
+    return count / (time.perf_counter() - began)
+
+
+def delivery_and_backlog(tmpdir, sink, start):
+    """events/s delivered, and the drain time of a 10-minute outage at 1,000 msg/s."""
+    config = load_config(write_config(Path(tmpdir), [mqtt_source(1, "x", "p")], bench_assets(), "http://x",
+                                      window_s=1.0))
+    outbox = Outbox(Path(tmpdir) / "backlog.db")
+    aggregator = Aggregator(config.assets, 1.0, 0.5, EnvelopeFactory("EDGE-BACKLOG"))
+    raw = 600_000                      # 10 minutes at 1,000 messages/s
+    for offset in range(0, raw, 5000):
+        events = []
+        for i in range(offset, offset + 5000):
+            asset, tag, value, at = reading(i, start)
+            aggregator.apply(Signal("mes", asset, tag, value, datetime.fromtimestamp(at, timezone.utc), i + 1), events)
+        outbox.commit(events, aggregator.take_dirty_states(), critical_of=is_critical)
+    backlog = outbox.pending_count()
+    forwarder = Forwarder(outbox, make_transport(sink.config(), "bench"), sink.config(), BufferConfig(), Metrics())
+    began = time.perf_counter()
+    forwarder.drain(time.time() + 600)
+    drain_s = time.perf_counter() - began
+    outbox.close()
+    return backlog, drain_s
+
+
+def latency(tmpdir, broker, sink, background_rate=1000, alarms=40):
+    """PLC alarm value change -> committed at the receiver, with 1,000 msg/s MQTT background."""
+    import asyncio
+    plc = PlcSimulator(free_port(), ["PRESS1"])
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    asyncio.run_coroutine_threadsafe(plc.start(), loop).result(30)
+    opc = opcua_source(plc.endpoint)
+    opc["opcua"]["publishing_interval_ms"] = 20
+    (Path(tmpdir) / "lat").mkdir()
+    path = write_config(Path(tmpdir) / "lat", [opc, mqtt_source(broker.port, "bench-lat", "bg")],
+                        [asset_block("PRESS1", False)] + bench_assets(), sink.url, api_key=sink.api_key,
+                        batch_max_age_s=0.5, batch_size=1000)
+    bridge = BridgeProcess(path, Path(tmpdir) / "lat" / "bridge.log").start()
+    stop = threading.Event()
+
+    def background():
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bg")
+        pub.connect("127.0.0.1", broker.port)
+        pub.loop_start()
+        began, i = time.time(), 0
+        while not stop.is_set():
+            target = began + i / background_rate
+            if target > time.time():
+                time.sleep(target - time.time())
+            pub.publish(f"bg/{reading(i, began)[0]}/x", payload(i, began), qos=1)
+            i += 1
+        pub.loop_stop()
+    threading.Thread(target=background, daemon=True).start()
+    time.sleep(2)
+    written = {}
+    for n in range(alarms):
+        at = time.time()
+        asyncio.run_coroutine_threadsafe(plc.write("PRESS1", "alarm_overheat", n % 2 == 0, at), loop).result(5)
+        written[f"EDGE-T1/PRESS1/machine.alarm/OVERHEAT/{int(round(at * 1000))}/{'on' if n % 2 == 0 else 'off'}"] = at
+        time.sleep(0.25)
+    result = None
+    if sink.standin:
+        wait_until(lambda: all(("EDGE-T1", k) in sink.standin.arrivals for k in written), 30, "alarms at receiver")
+        latencies = sorted((sink.standin.arrivals[("EDGE-T1", k)] - at) * 1000 for k, at in written.items())
+        result = (statistics.median(latencies), latencies[int(len(latencies) * 0.95) - 1], latencies[-1])
+    stop.set()
+    bridge.terminate()
+    asyncio.run_coroutine_threadsafe(plc.stop(), loop).result(30)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--naive-messages", type=int, default=3000)
+    parser.add_argument("--odoo-url")
+    parser.add_argument("--db")
+    parser.add_argument("--api-key")
+    parser.add_argument("--login", default="admin", help="for the naive bridge's /jsonrpc login")
+    args = parser.parse_args()
+    if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
+        sys.exit("mosquitto is needed")
+    sink = Sink(args)
+    start = time.time() - 3600
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        broker = PrivateBroker(tmp).start()
+        try:
+            print(f"sink: {sink.url} ({'real Odoo' if args.odoo_url else 'stand-in'}); cores: {os.cpu_count()}")
+            naive_rate = naive(sink, args.naive_messages, start)
+            print(f"(a) naive, one JSON-RPC call per raw message:      {naive_rate:10,.0f} msg/s")
+            raw_rate = stage_mqtt_receive(broker.port, args.messages, start)
+            print(f"    stage: bare paho QoS1 receive + json parse:    {raw_rate:10,.0f} msg/s")
+            agg_rate, events = stage_aggregate_buffer(tmpdir, args.messages, start)
+            print(f"    stage: aggregation + buffer commit:            {agg_rate:10,.0f} msg/s "
+                  f"({events} events from {args.messages} readings)")
+            (tmp / "e2e").mkdir()
+            e2e_rate = stage_end_to_end(tmp / "e2e", broker, sink, args.messages, start)
+            print(f"(b) ours, MQTT -> aggregation -> buffer, 1 core:   {e2e_rate:10,.0f} msg/s "
+                  f"({e2e_rate / naive_rate:,.0f}x naive)")
+            (tmp / "drain").mkdir()
+            backlog, drain_s = delivery_and_backlog(tmp / "drain", sink, start)
+            print(f"    delivered into the sink:                       {backlog / drain_s:10,.0f} events/s")
+            print(f"    10-min outage at 1,000 msg/s = {backlog:,} events; drain time {drain_s:.1f} s "
+                  f"(naive: 600,000 calls = {600_000 / naive_rate:,.0f} s)")
+            lat = latency(tmpdir, broker, sink)
+            if lat:
+                print(f"    critical alarm latency PLC -> receiver @1,000 msg/s: p50 {lat[0]:.0f} ms, "
+                      f"p95 {lat[1]:.0f} ms, max {lat[2]:.0f} ms")
+            else:
+                print("    latency: measured only with the stand-in (it timestamps arrivals)")
+        finally:
+            broker.stop()
+            if sink.standin:
+                sink.standin.stop()
+
+
+if __name__ == "__main__":
+    main()
