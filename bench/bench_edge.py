@@ -237,8 +237,9 @@ def latency(tmpdir, broker, sink, background_rate=1000, alarms=40):
         began, i = time.time(), 0
         while not stop.is_set():
             target = began + i / background_rate
-            if target > time.time():
-                time.sleep(target - time.time())
+            delay = target - time.time()
+            if delay > 0:
+                time.sleep(delay)
             pub.publish(f"bg/{reading(i, began)[0]}/x", payload(i, began), qos=1)
             i += 1
         pub.loop_stop()
