@@ -67,8 +67,10 @@ def run_pytest(junit, db, odoo_src):
     dirs = [d for d in PYTEST_DIRS if (ROOT / d).is_dir()]
     env = dict(os.environ, MFG_ODOO_TEST_DB=db, ODOO_SRC=odoo_src,
                MFG_ODOO_CONF=str(RUN_DIR / "odoo.conf"))
-    cmd = [str(VENV_PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
-           *dirs]
+    # The pytest script, not "python -m pytest": -m would put the repo root on sys.path, where
+    # the edge_bridge/ project folder shadows the installed edge_bridge package.
+    cmd = [str(VENV_PY.parent / "pytest"), "-q", "-p", "no:cacheprovider",
+           f"--junitxml={junit}", *dirs]
     print(f"[tests] pytest: {' '.join(dirs)}", flush=True)
     proc = subprocess.run(cmd, cwd=ROOT, env=env)
     if not Path(junit).exists():
