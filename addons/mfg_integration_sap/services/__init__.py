@@ -1,0 +1,1 @@
+# Transport and conversion code without ORM; imported by the models explicitly.

@@ -1,0 +1,258 @@
+"""A SAP Gateway OData V2 service over real HTTP on 127.0.0.1, for tests and benchmark.
+
+Speaks what the addon must cope with: basic auth (401), the CSRF handshake bound to the
+session cookie (403 + "x-csrf-token: Required" when missing or expired), server-side
+paging with ``__next``, ``$filter`` on plant and LastChangeDateTime, ETags with 412,
+``$batch`` with changesets, Gateway error bodies, slow and malformed answers on demand.
+"""
+import base64
+import json
+import re
+import secrets
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from .sap_backend import SapBackend
+
+ORDER_SRV = "/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV"
+CONF_SRV = "/sap/opu/odata/sap/API_PROD_ORDER_CONFIRMATION_2_SRV"
+MATDOC_SRV = "/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV"
+PRODUCT_SRV = "/sap/opu/odata/sap/API_PRODUCT_SRV"
+METADATA = ('<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="1.0" '
+            'xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx"><edmx:DataServices/>'
+            '</edmx:Edmx>')
+
+
+def odata_date(value):
+    return f"/Date({int(value.timestamp() * 1000)}+0000)/"
+
+
+def gateway_error(code, message, details=()):
+    return {"error": {"code": code, "message": {"lang": "en", "value": message},
+                      "innererror": {"errordetails": [
+                          {"code": c, "message": m, "severity": "error"} for c, m in details]}}}
+
+
+class ODataSimulator:
+    def __init__(self, backend=None, user="ODATA_USER", password="secret", page_size=1000):
+        self.backend = backend or SapBackend()
+        self.user, self.password = user, password
+        self.page_size = page_size
+        self.sessions = {}       # cookie -> csrf token
+        self.requests = []       # (method, path, query)
+        self.sleep_s = 0.0
+        self.malformed = False
+        self.token_fetches = 0
+        simulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                simulator._handle(self, "GET")
+
+            def do_POST(self):  # noqa: N802
+                simulator._handle(self, "POST")
+
+            def do_PATCH(self):  # noqa: N802
+                simulator._handle(self, "PATCH")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def expire_tokens(self):
+        self.sessions = {cookie: None for cookie in self.sessions}
+
+    # ------------------------------------------------------------------ HTTP
+    def _send(self, handler, status, body=b"", headers=None, content_type="application/json"):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body, default=str).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def _handle(self, handler, method):
+        parts = urlsplit(handler.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        self.requests.append((method, parts.path, query))
+        expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        if handler.headers.get("Authorization") != expected:
+            return self._send(handler, 401, "<html><body>Logon failed</body></html>",
+                              {"WWW-Authenticate": 'Basic realm="SAP NetWeaver"'}, "text/html")
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
+        cookie = (re.search(r"SAP_SESSIONID=(\w+)", handler.headers.get("Cookie", "")) or
+                  [None, None])[1]
+        extra = {}
+        if not cookie:
+            cookie = secrets.token_hex(8)
+            self.sessions[cookie] = None
+            extra["Set-Cookie"] = f"SAP_SESSIONID={cookie}; path=/"
+        if method == "GET" and handler.headers.get("x-csrf-token", "").lower() == "fetch":
+            self.token_fetches += 1
+            self.sessions[cookie] = secrets.token_hex(12)
+            extra["x-csrf-token"] = self.sessions[cookie]
+        if method != "GET":
+            token = handler.headers.get("x-csrf-token")
+            if not token or self.sessions.get(cookie) != token:
+                extra["x-csrf-token"] = "Required"
+                return self._send(handler, 403, "CSRF token validation failed", extra, "text/plain")
+        if self.malformed:
+            return self._send(handler, 200, "<html><body>SAP GUI for HTML</body></html>", extra,
+                              "text/html")
+        path = parts.path
+        for service in (ORDER_SRV, CONF_SRV, MATDOC_SRV, PRODUCT_SRV):
+            if path.startswith(service):
+                resource = path[len(service):].strip("/")
+                status, payload, headers = self._dispatch(method, service, resource, query,
+                                                          body, handler.headers)
+                ctype = headers.pop("Content-Type", None)
+                extra.update(headers)
+                if isinstance(payload, str):
+                    return self._send(handler, status, payload, extra,
+                                      ctype or "application/xml")
+                return self._send(handler, status, payload, extra)
+        return self._send(handler, 404, gateway_error("/IWFND/MED/170", "No service found"))
+
+    # -------------------------------------------------------------- resources
+    def _dispatch(self, method, service, resource, query, body, headers):
+        if resource in ("", "$metadata"):
+            return 200, METADATA if resource else {"d": {"EntitySets": []}}, {}
+        if resource == "$batch" and method == "POST":
+            return self._batch(service, body, headers.get("Content-Type", ""))
+        if service == ORDER_SRV and resource == "A_ProductionOrder_2" and method == "GET":
+            return self._order_list(query)
+        match = re.fullmatch(r"A_ProductionOrder_2\('(\w+)'\)", resource)
+        if service == ORDER_SRV and match:
+            return self._order_entity(method, match.group(1), body, headers)
+        if service == PRODUCT_SRV and resource == "A_Product":
+            rows = self.backend.products
+            return 200, {"d": {"results": rows}}, {}
+        if method == "POST":
+            return self._create(service, resource, json.loads(body or b"{}"))
+        return 404, gateway_error("/IWBEP/CM_MGW_RT/020", f"Resource {resource} not found"), {}
+
+    def _order_list(self, query):
+        rows = sorted(self.backend.orders.values(), key=lambda o: o["LastChangeDateTime"])
+        flt = query.get("$filter", "")
+        plant = re.search(r"ProductionPlant eq '(\w+)'", flt)
+        if plant:
+            rows = [r for r in rows if r["ProductionPlant"] == plant.group(1)]
+        since = re.search(r"LastChangeDateTime ge datetimeoffset'([^']+)'", flt)
+        if since:
+            limit = datetime.fromisoformat(since.group(1).replace("Z", "+00:00"))
+            rows = [r for r in rows if r["LastChangeDateTime"] >= limit]
+        skip = int(query.get("$skiptoken") or query.get("$skip") or 0)
+        top = min(int(query.get("$top") or 1000), self.page_size)
+        page = rows[skip:skip + top]
+        result = {"results": [self._order_json(row) for row in page], "__count": str(len(rows))}
+        if skip + top < len(rows):
+            filter_part = f"&$filter={flt}" if flt else ""
+            result["__next"] = (f"{self.url}{ORDER_SRV}/A_ProductionOrder_2?$skiptoken="
+                                f"{skip + top}&$format=json{filter_part}")
+        return 200, {"d": result}, {}
+
+    def _order_json(self, order):
+        data = {k: v for k, v in order.items() if k != "etag_version"}
+        data["LastChangeDateTime"] = odata_date(order["LastChangeDateTime"])
+        etag = f"W/\"datetimeoffset'{order['etag_version']}'\""
+        data["__metadata"] = {"type": "API_PRODUCTION_ORDER_2_SRV.A_ProductionOrder_2Type",
+                              "etag": etag}
+        return data
+
+    def _order_entity(self, method, number, body, headers):
+        order = self.backend.orders.get(number)
+        if not order:
+            return 404, gateway_error("CO/003", f"Order {number} does not exist"), {}
+        etag = f"W/\"datetimeoffset'{order['etag_version']}'\""
+        if method == "GET":
+            return 200, {"d": self._order_json(order)}, {"ETag": etag}
+        if headers.get("If-Match") not in (etag, "*"):
+            return 412, gateway_error("/IWBEP/CM_MGW_RT/022", "Precondition failed: the entity "
+                                      "was changed"), {}
+        values = json.loads(body or b"{}")
+        order.update({k: v for k, v in values.items() if k in order})
+        order["etag_version"] += 1
+        order["LastChangeDateTime"] = datetime.now(timezone.utc)
+        return 204, b"", {"ETag": f"W/\"datetimeoffset'{order['etag_version']}'\""}
+
+    def _create(self, service, resource, data):
+        backend = self.backend
+        if service == CONF_SRV and resource == "ProdnOrdConf2":
+            ticket = {"ORDERID": data.get("OrderID", ""), "YIELD": data.get(
+                "ConfirmationYieldQuantity"), "CONF_TEXT": data.get("ConfirmationText", "")}
+            _overall, details, postings = backend.confirm([ticket], "1")
+            backend.commit_confirmations(postings)
+            detail = details[0]
+            if detail["TYPE"] in ("E", "A"):
+                code = f"{detail['ID']}/{detail['NUMBER']}"
+                return 400, gateway_error(code, detail["MESSAGE"], [(code, detail["MESSAGE"])]), {}
+            entity = dict(data, ConfirmationGroup=detail["CONF_NO"],
+                          ConfirmationCount=detail["CONF_CNT"])
+            return 201, {"d": entity}, {}
+        if service == MATDOC_SRV and resource == "A_MaterialDocumentHeader":
+            items = [{"MATERIAL": i.get("Material"), "MOVE_TYPE": i.get("GoodsMovementType"),
+                      "ENTRY_QNT": i.get("QuantityInEntryUnit"), "ORDERID": i.get(
+                          "ManufacturingOrder", "")}
+                     for i in (data.get("to_MaterialDocumentItem") or {}).get("results", [])]
+            number, year, rows, posting = backend.goods_movement(
+                {"HEADER_TXT": data.get("MaterialDocumentHeaderText", "")},
+                {"GM_CODE": data.get("GoodsMovementCode")}, items)
+            if rows:
+                code = f"{rows[0]['ID']}/{rows[0]['NUMBER']}"
+                return 400, gateway_error(code, rows[0]["MESSAGE"], [(code, rows[0]["MESSAGE"])]), {}
+            backend.commit_document(posting)
+            return 201, {"d": dict(data, MaterialDocument=number, MaterialDocumentYear=year)}, {}
+        return 405, gateway_error("/IWBEP/CM_MGW_RT/021", f"POST on {resource} not allowed"), {}
+
+    def _batch(self, service, body, content_type):
+        boundary = content_type.split("boundary=", 1)[1]
+        out_boundary = "batch_" + secrets.token_hex(6)
+        parts = []
+        for block in body.decode().split(f"--{boundary}")[1:]:
+            if block.startswith("--"):
+                break
+            request_line = re.search(r"(POST|GET) (\S+) HTTP/1.1", block)
+            json_body = block.split("\r\n\r\n")[-1].split("\r\n--")[0]
+            resource = request_line.group(2) if request_line else ""
+            status, payload, _headers = self._create(service, resource, json.loads(json_body))
+            changeset = "changeset_" + secrets.token_hex(6)
+            reason = {201: "Created", 400: "Bad Request"}.get(status, "Error")
+            if status < 300:
+                parts.append(
+                    f"--{out_boundary}\r\nContent-Type: multipart/mixed; boundary={changeset}"
+                    f"\r\n\r\n--{changeset}\r\nContent-Type: application/http\r\n"
+                    f"Content-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 {status} {reason}\r\n"
+                    f"Content-Type: application/json\r\n\r\n{json.dumps(payload)}\r\n"
+                    f"--{changeset}--\r\n")
+            else:  # a failed changeset is answered by one plain response part
+                parts.append(
+                    f"--{out_boundary}\r\nContent-Type: application/http\r\n"
+                    f"Content-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 {status} {reason}\r\n"
+                    f"Content-Type: application/json\r\n\r\n{json.dumps(payload)}\r\n")
+        text = "".join(parts) + f"--{out_boundary}--\r\n"
+        return 202, text, {"Content-Type": f"multipart/mixed; boundary={out_boundary}"}
