@@ -122,7 +122,10 @@ class MfgConnector(models.Model):
         self.ensure_one()
         wsdl = base64.b64decode(self.sap_wsdl_file) if self.sap_wsdl_file else None
         digest = hashlib.sha1(wsdl or (self.sap_wsdl_url or "").encode()).hexdigest()
-        cache_key = (self.env.cr.dbname, self.id, str(self.write_date), digest)
+        cache_key = (self.env.cr.dbname, self.id, str(self.write_date), digest,
+                     self.endpoint_url, self.auth_method, self.username,
+                     hashlib.sha1((self.password or "").encode()).hexdigest(),
+                     self.sap_soap_wsse, self.timeout_s)
         service, _client = sap_soap.build_client(
             cache_key, wsdl_url=self.sap_wsdl_url, wsdl_bytes=wsdl, username=self.username,
             password=self.password, basic_auth=self.auth_method == "basic",
@@ -151,7 +154,7 @@ class MfgConnector(models.Model):
     def _sap_test_sap_soap(self):
         sap_soap.forget_clients()
         service = self._sap_soap_service()
-        operations = sorted(op for op in dir(service) if op.isupper() or op.startswith("Z"))
+        operations = sorted(getattr(service, "_operations", {}))
         return _("WSDL loaded; operations: %s", ", ".join(operations) or "-")
 
     def _sap_test_sap_odata(self):

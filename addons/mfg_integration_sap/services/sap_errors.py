@@ -11,7 +11,7 @@ from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusines
 
 # (message class, number) pairs that mean "someone else holds the SAP lock": the same
 # posting succeeds once the lock is released, so these are retried, not escalated.
-DEFAULT_LOCK_MESSAGES = "CO/469,M3/897,MC/601,RU/505"
+DEFAULT_LOCK_MESSAGES = "CO/469,M3/897,MC/601"
 ERROR_TYPES = ("E", "A", "X")
 
 

@@ -1,0 +1,4 @@
+from . import test_rfc
+from . import test_odata
+from . import test_soap
+from . import test_idoc

@@ -143,6 +143,7 @@ class FakeRfc:
         self.backend = backend
         self.user, self.password = user, password
         self.down = False
+        self.lose_commit_answer = 0  # commits, then the answer is lost this many times
         self.logons = []
 
     def __call__(self, **params):
@@ -185,6 +186,9 @@ class _Connection:
                 else:
                     backend.commit_document(posting)
             self.pending = []
+            if self.fake.lose_commit_answer > 0:
+                self.fake.lose_commit_answer -= 1
+                raise CommunicationError("connection reset by peer after COMMIT WORK")
             return {"RETURN": ret("", "", "000", "")}
         if function_name == "BAPI_TRANSACTION_ROLLBACK":
             self.pending = []

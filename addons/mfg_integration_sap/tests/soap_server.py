@@ -1,0 +1,151 @@
+"""A SAP SOAP service (BAPIs over SOAP 1.1) over real HTTP on 127.0.0.1.
+
+Serves the WSDL of this folder (its address rewritten to this server), checks HTTP basic
+auth or a WS-Security UsernameToken, answers the operations with SOAP envelopes and
+reports refusals as SOAP faults; each call is its own LUW (committed when it succeeds).
+"""
+import base64
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from .sap_backend import SapBackend
+
+WSDL_PATH = os.path.join(os.path.dirname(__file__), "sap_mfg_bapi.wsdl")
+SERVICE_PATH = "/sap/bc/srt/rfc/sap/zmfg_production_bapi/100/zmfg/binding"
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+RFC_NS = "urn:sap-com:document:sap:rfc:functions"
+WSSE_NS = ("http://docs.oasis-open.org/wss/2004/01/"
+           "oasis-200401-wss-wssecurity-secext-1.0.xsd")
+
+
+def _xml(tag, value):
+    if isinstance(value, dict):
+        return f"<{tag}>" + "".join(_xml(k, v) for k, v in value.items()) + f"</{tag}>"
+    if isinstance(value, list):
+        return f"<{tag}>" + "".join(_xml("item", v) for v in value) + f"</{tag}>"
+    return f"<{tag}>{escape(str(value))}</{tag}>"
+
+
+def envelope(body):
+    return (f'<?xml version="1.0" encoding="utf-8"?><soap-env:Envelope xmlns:soap-env='
+            f'"{SOAP_NS}"><soap-env:Header/><soap-env:Body>{body}</soap-env:Body>'
+            f'</soap-env:Envelope>')
+
+
+def fault(code, text):
+    return envelope(f"<soap-env:Fault><faultcode>{code}</faultcode><faultstring "
+                    f'xml:lang="en">{escape(text)}</faultstring></soap-env:Fault>')
+
+
+def _plain(element):
+    """<X><item>..</item></X> -> list, <X><A>1</A></X> -> dict, text otherwise."""
+    children = list(element)
+    if not children:
+        return (element.text or "").strip()
+    if all(etree.QName(child).localname == "item" for child in children):
+        return [_plain(child) for child in children]
+    return {etree.QName(child).localname: _plain(child) for child in children}
+
+
+class SoapSimulator:
+    def __init__(self, backend=None, user="SOAP_USER", password="secret", wsse=False):
+        self.backend = backend or SapBackend()
+        self.user, self.password, self.wsse = user, password, wsse
+        self.sleep_s = 0.0
+        self.requests = []
+        simulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                with open(WSDL_PATH, encoding="utf-8") as stream:
+                    wsdl = stream.read().replace("http://127.0.0.1:1" + SERVICE_PATH,
+                                                 simulator.service_url)
+                simulator._send(self, 200, wsdl, "text/xml")
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                simulator._post(self, body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        self.service_url = base + SERVICE_PATH
+        self.wsdl_url = base + "/sap/bc/srt/wsdl/zmfg_production_bapi?sap-client=100"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _send(self, handler, status, text, content_type="text/xml; charset=utf-8"):
+        data = text.encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _post(self, handler, body):
+        self.requests.append(body)
+        if not self.wsse:
+            expected = "Basic " + base64.b64encode(
+                f"{self.user}:{self.password}".encode()).decode()
+            if handler.headers.get("Authorization") != expected:
+                return self._send(handler, 401, "<html>Logon failed</html>", "text/html")
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
+        try:
+            root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False))
+        except etree.XMLSyntaxError as exc:
+            return self._send(handler, 500, fault("soap-env:Client", f"XML not readable: {exc}"))
+        if self.wsse:
+            user = root.findtext(f".//{{{WSSE_NS}}}Username")
+            password = root.findtext(f".//{{{WSSE_NS}}}Password")
+            if (user, password) != (self.user, self.password):
+                return self._send(handler, 500, fault(
+                    "wsse:FailedAuthentication", "The security token could not be "
+                    "authenticated or authorized"))
+        request = root.find(f"{{{SOAP_NS}}}Body")[0]
+        operation = etree.QName(request).localname
+        params = _plain(request) or {}
+        if operation == "BAPI_PRODORDCONF_CREATE_TT":
+            overall, details, postings = self.backend.confirm(
+                params.get("TIMETICKETS") or [], params.get("POST_WRONG_ENTRIES") or "0")
+            self.backend.commit_confirmations(postings)
+            result = {"RETURN": overall, "DETAIL_RETURN": details}
+        elif operation == "BAPI_GOODSMVT_CREATE":
+            number, year, rows, posting = self.backend.goods_movement(
+                params.get("GOODSMVT_HEADER") or {}, params.get("GOODSMVT_CODE") or {},
+                params.get("GOODSMVT_ITEM") or [])
+            self.backend.commit_document(posting)
+            result = {"MATDOCUMENTYEAR": year, "MATERIALDOCUMENT": number, "RETURN": rows}
+        else:
+            return self._send(handler, 500, fault("soap-env:Client",
+                                                  f"Operation {operation} not supported"))
+        keep = {"TYPE", "ID", "NUMBER", "MESSAGE", "ROW", "FLG_LOCKED", "CONF_NO", "CONF_CNT"}
+
+        def trim(value):
+            if isinstance(value, dict):
+                return {k: trim(v) for k, v in value.items() if k in keep or
+                        not {"TYPE", "MESSAGE"} <= set(value)}
+            if isinstance(value, list):
+                return [trim(v) for v in value]
+            return value
+
+        response = _xml(f"n0:{operation}Response", trim(result)).replace(
+            f"<n0:{operation}Response>", f'<n0:{operation}Response xmlns:n0="{RFC_NS}">', 1)
+        return self._send(handler, 200, envelope(response))

@@ -1,0 +1,165 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Pulls and deliveries over OData V2 against a Gateway-like server on 127.0.0.1."""
+from odoo.tests import tagged
+
+from .common import CONFIRMATION, CONSUMPTION, SapTestCase
+from .odata_server import ODataSimulator
+
+
+@tagged("post_install", "-at_install")
+class TestOData(SapTestCase):
+    def setUp(self):
+        super().setUp()
+        self.server = ODataSimulator(self.backend, page_size=2).__enter__()
+        self.addCleanup(self.server.__exit__)
+        self.odata.endpoint_url = self.server.url
+        self.flow = self.odata.flow_ids.filtered(lambda f: f.direction == "in")
+
+    # ------------------------------------------------------------------ pulls
+    def test_pull_follows_pages_and_builds_production_order_messages(self):
+        self.backend.orders["1000124"]["LastChangeDateTime"] = self.changed(9)
+        self.backend.orders["1000125"]["LastChangeDateTime"] = self.changed(10)
+        self.backend.add_order("1000126", changed=self.changed(11))
+        self.backend.add_order("1000127", changed=self.changed(12), released=False)
+        summary = self.flow._sap_pull_orders()
+        self.assertIn("5 order(s) fetched: 4 new message(s)", summary)
+        gets = [r for r in self.server.requests if r[1].endswith("A_ProductionOrder_2")]
+        self.assertEqual(len(gets), 3, "5 orders in pages of 2 follow __next twice")
+        message = self.message("SAP-PRD:1000126:20261123T110000Z", source="SAP-ODATA")
+        self.assertEqual(message.canonical_type, "production.order")
+        self.assertEqual(message.payload["action"], "release")
+        self.assertEqual((message.payload["product"], message.payload["qty"],
+                          message.payload["uom"]), ("SB-200", 100.0, "ST"))
+        self.assertTrue(message.payload["date_start"].startswith("2026-11-24"))
+        self.assertEqual(self.flow.sap_checkpoint.hour, 12, "checkpoint = newest change seen")
+        self.assertTrue(self.flow.sap_last_pull_ok)
+        self.assertIn("ProductionPlant eq '1010'", gets[0][2]["$filter"])
+
+    def test_repull_dedups_and_a_change_becomes_an_update(self):
+        self.flow._sap_pull_orders()
+        checkpoint = self.flow.sap_checkpoint
+        self.assertIn("LastChangeDateTime ge datetimeoffset'2026-11-23T08:00:00Z'",
+                      self.flow._sap_pull_orders() and self.server.requests[-1][2]["$filter"])
+        self.flow.sap_checkpoint = False
+        summary = self.flow._sap_pull_orders()
+        self.assertIn("0 new message(s), 3 unchanged", summary)
+        self.assertEqual(self.flow.sap_checkpoint, checkpoint)
+        self.backend.orders["1000124"].update(MfgOrderPlannedTotalQty="80",
+                                              LastChangeDateTime=self.changed(14))
+        self.backend.orders["1000125"].update(OrderIsMarkedForDeletion=True,
+                                              LastChangeDateTime=self.changed(14))
+        self.assertIn("2 new message(s)", self.flow._sap_pull_orders())
+        actions = {m.payload["order_ref"]: m.payload["action"] for m in self.Message.search([
+            ("source", "=", "SAP-ODATA"), ("key", "like", "%T140000Z")])}
+        self.assertEqual(actions, {"1000124": "update", "1000125": "cancel"})
+
+    def test_malformed_pull_keeps_checkpoint_and_stores_nothing(self):
+        self.server.malformed = True
+        summary = self.flow._sap_pull_orders()
+        self.assertIn("Pull failed", summary)
+        self.assertIn("non-JSON body", summary)
+        self.assertFalse(self.flow.sap_last_pull_ok)
+        self.assertFalse(self.flow.sap_checkpoint)
+        self.assertFalse(self.Message.search_count([("source", "=", "SAP-ODATA")]))
+
+    def test_cron_queues_one_pull_job_per_due_flow(self):
+        self.env["mfg.flow"]._cron_sap_pull()
+        self.assertTrue(self.flow.sap_next_pull_at)
+        self.run_jobs(model="mfg.flow")
+        self.assertTrue(self.flow.sap_last_pull_ok, self.flow.sap_last_pull_result)
+        self.assertEqual(self.Message.search_count([("source", "=", "SAP-ODATA")]), 3)
+
+    # -------------------------------------------------------------- deliveries
+    def test_confirmation_with_csrf_handshake_and_token_refetch(self):
+        first = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-1")
+        self.run_jobs()
+        self.assertEqual(first.state, "done", first.last_error)
+        self.assertEqual(self.server.token_fetches, 1)
+        self.server.expire_tokens()
+        second = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-2")
+        self.run_jobs()
+        self.assertEqual(second.state, "done", second.last_error)
+        self.assertEqual(self.server.token_fetches, 2, "403 'Required' -> fetched again")
+        self.assertEqual(len(self.backend.confirmations), 2)
+
+    def test_batch_of_confirmations_is_one_batch_request(self):
+        messages = [self.send(self.odata, "production.confirmation",
+                              dict(CONFIRMATION, order_ref=ref), f"OB-{index}")
+                    for index, ref in enumerate(("1000123", "777", "1000124"))]
+        self.run_jobs()
+        self.assertEqual([m.state for m in messages], ["done", "exception", "done"])
+        self.assertIn("CO/003: Order 777 does not exist", messages[1].last_error)
+        posts = [r for r in self.server.requests if r[0] == "POST"]
+        self.assertEqual([p[1].rsplit("/", 1)[1] for p in posts], ["$batch"])
+
+    def test_lock_in_error_body_is_retried(self):
+        self.backend.locked["1000123"] = 1
+        message = self.send(self.odata, "material.consumption", CONSUMPTION, "OG-LOCK")
+        self.run_jobs()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("CO/469", message.last_error)
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(message.state, "done", message.last_error)
+
+    def test_auth_failure_is_a_clear_exception(self):
+        self.odata.password = "wrong"
+        message = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-AUTH")
+        self.run_jobs()
+        self.assertEqual(message.state, "exception")
+        self.assertIn("SAP refused the credentials", message.last_error)
+        self.assertIn("HTTP 401", message.last_error)
+
+    def test_timeout_is_retried(self):
+        self.odata.timeout_s = 0.3
+        self.server.sleep_s = 1.0
+        message = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-SLOW")
+        self.run_jobs()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("timeout", message.last_error)
+        self.server.sleep_s = 0
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(len(self.backend.confirmations), 1,
+                         "the slow first attempt and the retry posted one confirmation")
+
+    def test_non_json_answer_is_retried_with_a_clear_error(self):
+        self.server.malformed = True
+        message = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-HTML")
+        self.run_jobs()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("unreadable body", message.last_error)
+
+    def test_order_update_uses_etag(self):
+        payload = {"order_ref": "1000123", "product": "SB-200", "qty": 90, "uom": "ST",
+                   "action": "update"}
+        message = self.send(self.odata, "production.order", payload, "OU-1")
+        self.run_jobs()
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self.backend.orders["1000123"]["MfgOrderPlannedTotalQty"], "90")
+        self.assertEqual(self.backend.orders["1000123"]["etag_version"], 2)
+        merge = [r for r in self.server.requests if r[0] == "POST" and "A_ProductionOrder_2(" in r[1]]
+        self.assertEqual(len(merge), 1)
+
+    def test_materials_pull_creates_mappings_and_lists_unmatched(self):
+        self.backend.products = [
+            {"Product": "SB-200", "ProductType": "FERT", "BaseUnit": "ST",
+             "to_Description": {"results": [{"Language": "EN",
+                                             "ProductDescription": "Steel bracket"}]}},
+            {"Product": "000000000040000815", "ProductType": "ROH", "BaseUnit": "ST",
+             "to_Description": {"results": []}},
+        ]
+        self.odata.action_sap_pull_materials()
+        materials = self.odata.sap_material_ids
+        self.assertEqual(sorted(materials.mapped("material")), ["40000815", "SB-200"])
+        mapped = materials.filtered(lambda m: m.material == "SB-200")
+        self.assertEqual((mapped.state, mapped.mapping_id.product_id), ("mapped", self.product))
+        self.assertEqual(self.odata.sap_unmatched_count, 1)
+
+    def test_connection_test_reads_metadata_and_token(self):
+        ok, text = self.odata._test_connection()
+        self.assertTrue(ok, text)
+        self.assertIn("CSRF token received", text)
+        self.odata.endpoint_url = "http://127.0.0.1:9"
+        ok, text = self.odata._test_connection()
+        self.assertFalse(ok)
+        self.assertIn("unreachable", text)
