@@ -1,0 +1,163 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Inbound HTTP endpoint for systems that push webhooks (CONTRACT.md §3).
+
+Reads top-down: size -> connector and credentials -> connector state -> body shape ->
+idempotency -> rate limit -> ingest -> answer. Every refusal is a 4xx with a JSON reason;
+only a genuine server fault gives 500, and then nothing is stored.
+"""
+import hashlib
+import json
+import logging
+import time
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import SUPERUSER_ID, api, http
+from odoo.http import request
+
+from ..services.inbound_auth import InboundAuthError, authenticate
+from ..services.inbound_payload import PayloadError, assign_source, merge_result, parse_envelopes
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_ENVELOPES = 10000
+MAX_IDEMPOTENCY_KEY = 255
+
+
+class Refusal(Exception):
+    def __init__(self, status, error, headers=None, **extra):
+        super().__init__(error)
+        self.status = status
+        self.body = dict({"error": error, "status": status}, **extra)
+        self.headers = headers or {}
+
+
+def _int_param(env, key, default):
+    try:
+        return int(env["ir.config_parameter"].sudo().get_param(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+class MfgInboundController(http.Controller):
+    @http.route("/mfg/in/<string:code>", type="http", auth="none", methods=["POST"],
+                csrf=False, save_session=False, readonly=False)
+    def inbound(self, code, **_params):
+        try:
+            status, body, headers = self._handle(code)
+        except Refusal as refusal:
+            _logger.info("POST /mfg/in/%s refused with %s: %s", code, refusal.status,
+                         refusal.body["error"])
+            status, body, headers = refusal.status, refusal.body, refusal.headers
+        except Exception:
+            _logger.exception("POST /mfg/in/%s failed", code)
+            if request.db:
+                request.env.cr.rollback()
+            status, headers = 500, {}
+            body = {"error": "internal server error; nothing was stored", "status": 500}
+        return request.make_json_response(body, status=status, headers=list(headers.items()))
+
+    def _handle(self, code):
+        if not request.db:
+            raise Refusal(400, "no database selected: send the X-Odoo-Database header")
+        env = api.Environment(request.env.cr, SUPERUSER_ID, {})
+        body = self._read_body(env)
+        connector = self._authenticate(env, code, body)
+        if not connector._inbound_accepts_pushes():
+            raise Refusal(403, f"connector {code!r} is archived or does not accept pushes "
+                               f"(type {connector.connector_type})")
+        try:
+            envelopes = parse_envelopes(body)
+        except PayloadError as exc:
+            raise Refusal(400, str(exc)) from None
+        max_envelopes = min(_int_param(env, "mfg_integration_webhook.inbound_max_envelopes",
+                                       DEFAULT_MAX_ENVELOPES),
+                            env["mfg.message"]._max_batch_size())
+        if len(envelopes) > max_envelopes:
+            raise Refusal(413, f"{len(envelopes)} envelopes exceed the maximum of "
+                               f"{max_envelopes} per request; nothing was stored")
+        idempotency_key = self._idempotency_key()
+        body_sha256 = hashlib.sha256(body).hexdigest()
+        if idempotency_key:
+            stored = env["mfg.inbound.idempotency"]._lookup(connector.id, idempotency_key)
+            if stored:
+                if stored.body_sha256 != body_sha256:
+                    raise Refusal(422, "Idempotency-Key was already used with a different "
+                                       "body in the last 24 hours")
+                return stored.status_code, json.loads(stored.response_body), \
+                    {"Idempotent-Replayed": "true"}
+        self._check_rate(env, connector, len(envelopes))
+        status, answer = self._ingest(env, connector, envelopes)
+        if idempotency_key:
+            env["mfg.inbound.idempotency"]._store(connector.id, idempotency_key, body_sha256,
+                                                  status, answer)
+        return status, answer, {}
+
+    def _read_body(self, env):
+        """The raw body, refused with 413 before reading when Content-Length is too big."""
+        max_bytes = _int_param(env, "mfg_integration_webhook.inbound_max_bytes",
+                               DEFAULT_MAX_BYTES)
+        httprequest = request.httprequest
+        length = httprequest.content_length
+        too_large = Refusal(413, f"body larger than {max_bytes} bytes; nothing was stored")
+        if length is not None and length > max_bytes:
+            raise too_large
+        # Without Content-Length (chunked), werkzeug stops reading past this limit.
+        httprequest.max_content_length = max_bytes
+        try:
+            body = httprequest.get_data(cache=False)
+        except RequestEntityTooLarge:
+            raise too_large from None
+        if len(body) > max_bytes:
+            raise too_large
+        return body
+
+    def _authenticate(self, env, code, body):
+        """The connector, once the request proved it may speak for it.
+
+        An unknown code answers exactly like a wrong key (401), so the endpoint does not
+        tell outsiders which connector codes exist.
+        """
+        connector = env["mfg.connector"].with_context(active_test=False).search(
+            [("code", "=", code)], limit=1)
+        headers = request.httprequest.headers
+        try:
+            if not connector:
+                authenticate("api_key", headers, body, "", "", time.time())
+            authenticate(connector.inbound_auth, headers, body,
+                         connector._inbound_expected_key(), connector.hmac_secret or "",
+                         time.time())
+        except InboundAuthError as exc:
+            raise Refusal(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
+        return connector
+
+    def _idempotency_key(self):
+        key = (request.httprequest.headers.get("Idempotency-Key") or "").strip()
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise Refusal(400, f"Idempotency-Key longer than {MAX_IDEMPOTENCY_KEY} characters")
+        return key or None
+
+    def _check_rate(self, env, connector, envelope_count):
+        limit = connector.rate_limit_per_min
+        if limit <= 0:
+            return
+        allowed, retry_after = env["mfg.inbound.rate.window"]._consume(
+            connector.id, limit, envelope_count)
+        if not allowed:
+            raise Refusal(429, f"rate limit of {limit} envelopes per minute for connector "
+                               f"{connector.code!r} reached; retry in {retry_after} s",
+                          {"Retry-After": str(retry_after)}, retry_after=retry_after)
+
+    def _ingest(self, env, connector, envelopes):
+        forwarded, indexes, own_rejected = assign_source(envelopes, connector.code)
+        result = {"accepted": 0, "duplicates": 0, "rejected": []}
+        if forwarded:
+            user = connector._inbound_ingest_env_user()
+            result = env["mfg.message"].with_user(user).sudo().ingest(forwarded)
+        answer = merge_result(result, indexes, own_rejected)
+        if answer["accepted"] or answer["duplicates"]:
+            return 202, answer
+        answer["error"] = "every envelope was rejected; nothing was stored"
+        answer["status"] = 400
+        return 400, answer

@@ -1,0 +1,66 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, models
+
+# In cr.cache (per transaction; cleared on rollback, unlike cr.precommit.data which every
+# savepoint flush clears):
+PENDING_KEY = "mfg_integration_webhook.message_ids"   # ids that reached a trigger state
+DEFER_KEY = "mfg_integration_webhook.defer"           # inside a processing job
+# In cr.precommit.data, so it goes away together with the callback it stands for:
+HOOKED_KEY = "mfg_integration_webhook.hooked"
+
+
+def _flush_pending(env):
+    pending = env.cr.cache.pop(PENDING_KEY, None)
+    if pending:
+        env["mfg.webhook.delivery"].sudo()._create_for_messages(pending)
+
+
+class MfgMessage(models.Model):
+    """Hook the message state machine: webhooks fire when a message reaches a state.
+
+    A write only remembers the ids (a set on the cursor); subscriptions are evaluated in
+    bulk by a pre-commit callback. Pre-commit callbacks also run whenever a savepoint is
+    flushed, and the processing job opens one savepoint per message, so inside
+    ``_job_process`` the callback is registered only when the whole chunk is done: one
+    evaluation per job, not per message. A message is judged by its state at that time
+    (a rolled-back savepoint or a later transition are taken into account).
+    """
+
+    _inherit = "mfg.message"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = super().create(vals_list)
+        states = self.env["mfg.webhook.subscription"]._active_trigger_states()
+        if states:
+            messages.filtered(lambda m: m.state in states)._webhook_remember()
+        return messages
+
+    def write(self, vals):
+        result = super().write(vals)
+        state = vals.get("state")
+        if state and state in self.env["mfg.webhook.subscription"]._active_trigger_states():
+            self._webhook_remember()
+        return result
+
+    def _job_process(self):
+        cache = self.env.cr.cache
+        cache[DEFER_KEY] = cache.get(DEFER_KEY, 0) + 1
+        try:
+            return super()._job_process()
+        finally:
+            cache[DEFER_KEY] = max(0, cache.get(DEFER_KEY, 1) - 1)
+            self._webhook_hook_commit()
+
+    def _webhook_remember(self):
+        if not self:
+            return
+        self.env.cr.cache.setdefault(PENDING_KEY, set()).update(self.ids)
+        self._webhook_hook_commit()
+
+    def _webhook_hook_commit(self):
+        cache, data = self.env.cr.cache, self.env.cr.precommit.data
+        if cache.get(PENDING_KEY) and not cache.get(DEFER_KEY) and not data.get(HOOKED_KEY):
+            data[HOOKED_KEY] = True
+            env = self.env
+            self.env.cr.precommit.add(lambda: _flush_pending(env))

@@ -1,0 +1,3 @@
+from . import test_outbound_delivery
+from . import test_outbound_health
+from . import test_inbound_endpoint
