@@ -1,0 +1,6 @@
+from . import mrp_production
+from . import mrp_workcenter
+from . import maintenance_request
+from . import mfg_quality_hold
+from . import mfg_reconciliation_line
+from . import mfg_message

@@ -1,0 +1,71 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, api, fields, models
+
+
+class MfgQualityHold(models.Model):
+    """A reason not to complete a manufacturing order: a quality hold placed by the quality
+    system, or a failed inspection result. Active holds block "Produce all" / completion
+    and keep an activity open for the quality team until released."""
+
+    _name = "mfg.quality.hold"
+    _description = "Quality hold on a manufacturing order or lot"
+    _inherit = ["mail.thread"]
+    _order = "active desc, create_date desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    kind = fields.Selection([("hold", "Quality hold"), ("failed_result", "Failed inspection")],
+                            required=True, default="hold", tracking=True)
+    production_id = fields.Many2one("mrp.production", index=True, ondelete="cascade",
+                                    tracking=True)
+    lot_name = fields.Char("Lot", index="btree_not_null", tracking=True)
+    characteristic = fields.Char(tracking=True)
+    reason = fields.Char(tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    released_at = fields.Datetime(readonly=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
+    message_id_origin = fields.Many2one("mfg.message", "Placed by message", readonly=True)
+
+    @api.depends("kind", "characteristic", "reason", "production_id", "lot_name")
+    def _compute_name(self):
+        for hold in self:
+            target = hold.production_id.name or hold.lot_name or ""
+            what = hold.characteristic if hold.kind == "failed_result" else hold.reason
+            hold.name = f"{target}: {what or _('quality hold')}"
+
+    def _quality_users(self):
+        group = self.env.ref("mrp.group_mrp_manager", raise_if_not_found=False)
+        users = group.user_ids.filtered(lambda u: not u.share) if group else self.env.user
+        return users[:1] or self.env.ref("base.user_admin")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        holds = super().create(vals_list)
+        for hold in holds.filtered("production_id"):
+            hold.production_id.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Quality: %s", hold.name),
+                note=_("Completion of %s is blocked until this quality hold is released.",
+                       hold.production_id.name),
+                user_id=hold._quality_users().id,
+            )
+        return holds
+
+    def action_release(self):
+        """Release the holds, close their activities and retry what they blocked."""
+        open_holds = self.filtered("active")
+        open_holds.write({"active": False, "released_at": fields.Datetime.now()})
+        for hold in open_holds.filtered("production_id"):
+            production = hold.production_id
+            if not production._mfg_blocking_holds():
+                prefix = self.env._("Quality:")
+                production.activity_ids.filtered(
+                    lambda a: (a.summary or "").startswith(prefix)).action_feedback(
+                        feedback=_("Quality hold released"))
+                blocked = self.env["mfg.message"].sudo().search([
+                    ("state", "=", "exception"), ("canonical_type", "=", "production.confirmation"),
+                    ("ordering_key", "in", production._mfg_order_refs()),
+                    ("last_error", "ilike", "quality")])
+                if blocked:
+                    blocked._reset_for_processing()
+                    blocked._enqueue_processing(force_now=True)
+        return True

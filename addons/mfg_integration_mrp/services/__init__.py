@@ -1,0 +1,1 @@
+from . import order_payload, shopfloor  # noqa: F401
