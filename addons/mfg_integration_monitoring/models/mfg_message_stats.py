@@ -56,25 +56,25 @@ class MfgMessageStats(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        done = "m.state = 'done' AND m.latency_ms IS NOT NULL"
-        self.env.cr.execute(SQL(f"""
-            CREATE OR REPLACE VIEW {self._table} AS (
+        done = SQL("m.state = 'done' AND m.latency_ms IS NOT NULL")
+        self.env.cr.execute(SQL("""
+            CREATE OR REPLACE VIEW %(view)s AS (
                 SELECT MIN(m.id) AS id,
                        date_trunc('hour', COALESCE(m.received_at, m.create_date)) AS received_hour,
                        m.company_id, m.connector_id, m.flow_id, m.canonical_type,
                        m.direction, m.state,
                        COUNT(*) AS message_count,
                        COALESCE(SUM(m.attempts), 0) AS attempts_total,
-                       COUNT(*) FILTER (WHERE {done}) AS latency_count,
-                       COALESCE(SUM(m.latency_ms) FILTER (WHERE {done}), 0) AS latency_total_ms,
-                       AVG(m.latency_ms) FILTER (WHERE {done}) AS latency_avg_ms,
-                       MAX(m.latency_ms) FILTER (WHERE {done}) AS latency_max_ms,
+                       COUNT(*) FILTER (WHERE %(done)s) AS latency_count,
+                       COALESCE(SUM(m.latency_ms) FILTER (WHERE %(done)s), 0) AS latency_total_ms,
+                       AVG(m.latency_ms) FILTER (WHERE %(done)s) AS latency_avg_ms,
+                       MAX(m.latency_ms) FILTER (WHERE %(done)s) AS latency_max_ms,
                        percentile_cont(0.95) WITHIN GROUP (ORDER BY m.latency_ms)
-                           FILTER (WHERE {done}) AS latency_p95_ms
+                           FILTER (WHERE %(done)s) AS latency_p95_ms
                   FROM mfg_message m
               GROUP BY 2, m.company_id, m.connector_id, m.flow_id, m.canonical_type,
                        m.direction, m.state
-            )"""))
+            )""", view=SQL.identifier(self._table), done=done))
 
     def _read_group_select(self, aggregate_spec, query):
         # An average of hourly averages would weigh a quiet hour like a busy one:
