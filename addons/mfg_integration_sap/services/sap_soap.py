@@ -17,6 +17,16 @@ from zeep.wsse.username import UsernameToken
 
 from .sap_errors import SapBusinessError, SapRetryableError
 
+class _AuthCheckingTransport(Transport):
+    """zeep reads an HTML 401 page as an "unknown fault"; say what it is instead."""
+
+    def post(self, address, message, headers):
+        response = super().post(address, message, headers)
+        if response.status_code in (401, 403):
+            raise TransportError(status_code=response.status_code, content=response.content)
+        return response
+
+
 # zeep parses the WSDL once per client; keep clients per (connector, WSDL version) so a
 # job of 500 messages does not download and parse it 500 times.
 _CLIENTS = {}
@@ -30,7 +40,7 @@ def build_client(cache_key, wsdl_url=None, wsdl_bytes=None, username=None, passw
     session.verify = verify
     if basic_auth and username:
         session.auth = (username, password or "")
-    transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
+    transport = _AuthCheckingTransport(session=session, timeout=timeout, operation_timeout=timeout)
     settings = Settings(strict=False, xml_huge_tree=False, forbid_entities=True,
                         forbid_external=True, forbid_dtd=True)
     wsse_token = UsernameToken(username, password or "") if wsse and username else None

@@ -3,6 +3,10 @@
 the SAP peers the tests talk to (in-process RFC peer, SOAP and OData over real HTTP)."""
 from datetime import datetime, timezone
 
+from urllib.parse import urlsplit
+
+from odoo.tests.common import _super_send
+
 from odoo.addons.mfg_integration.tests.common import MfgTestCase
 
 from ..services import sap_soap
@@ -40,6 +44,14 @@ class SapTestCase(MfgTestCase):
                                            "uom_id": uom.id, "connector_id": connector.id})
 
     @classmethod
+    def _request_handler(cls, session, prepared, /, **kwargs):
+        # Odoo's test harness raises every timeout below 10 s to 10 s; the simulators run
+        # on 127.0.0.1 and the timeout tests need the connector's own (short) timeout.
+        if urlsplit(prepared.url).hostname == "127.0.0.1":
+            return _super_send(session, prepared, **kwargs)
+        return super()._request_handler(session, prepared, **kwargs)
+
+    @classmethod
     def _sap_connector(cls, code, connector_type, **values):
         return cls.env["mfg.connector"].create(dict({
             "name": code, "code": code, "connector_type": connector_type, "sap_client": "100",
@@ -60,6 +72,15 @@ class SapTestCase(MfgTestCase):
         return self.Message.create_outbound(
             connector, type_name, payload, key,
             occurred_at=datetime(2026, 11, 23, 8, minute))
+
+    def batched(self, connector, type_name="production.confirmation"):
+        """Micro-batch flow: what arrives within the window goes to SAP together."""
+        connector.flow_ids.filtered(lambda f: f.canonical_type == type_name
+                                    and f.direction == "out").sync_mode = "micro_batch"
+
+    def run_batch(self):
+        self.run_jobs(model="mfg.flow", ignore_eta=True)
+        return self.run_jobs()
 
     def changed(self, hour, minute=0):
         return datetime(2026, 11, 23, hour, minute, tzinfo=timezone.utc)

@@ -136,12 +136,14 @@ class SoapSimulator:
         else:
             return self._send(handler, 500, fault("soap-env:Client",
                                                   f"Operation {operation} not supported"))
-        keep = {"TYPE", "ID", "NUMBER", "MESSAGE", "ROW", "FLG_LOCKED", "CONF_NO", "CONF_CNT"}
+        # BAPIRET rows in the element order of the WSDL's sequence.
+        keep = ("TYPE", "ID", "NUMBER", "MESSAGE", "ROW", "FLG_LOCKED", "CONF_NO", "CONF_CNT")
 
         def trim(value):
             if isinstance(value, dict):
-                return {k: trim(v) for k, v in value.items() if k in keep or
-                        not {"TYPE", "MESSAGE"} <= set(value)}
+                if {"TYPE", "MESSAGE"} <= set(value):
+                    return {k: value[k] for k in keep if k in value}
+                return {k: trim(v) for k, v in value.items()}
             if isinstance(value, list):
                 return [trim(v) for v in value]
             return value

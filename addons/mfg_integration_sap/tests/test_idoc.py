@@ -114,6 +114,3 @@ class TestIdocEndpoint(HttpCase):
         self.assertEqual((mapping.external_code, mapping.product_id), ("SB-200", self.product))
         bolt = self.env["mfg.sap.material"].search([("material", "=", "40000815")])
         self.assertEqual((bolt.state, bolt.description), ("unmatched", "Hex bolt M8x30"))
-        bolt.product_id = self.product.copy({"default_code": "BOLT-M8"})
-        self.assertEqual(bolt.state, "mapped")
-        self.assertEqual(bolt.mapping_id.external_code, "40000815")

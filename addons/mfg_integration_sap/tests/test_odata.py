@@ -83,10 +83,11 @@ class TestOData(SapTestCase):
         self.assertEqual(len(self.backend.confirmations), 2)
 
     def test_batch_of_confirmations_is_one_batch_request(self):
+        self.batched(self.odata)
         messages = [self.send(self.odata, "production.confirmation",
                               dict(CONFIRMATION, order_ref=ref), f"OB-{index}")
                     for index, ref in enumerate(("1000123", "777", "1000124"))]
-        self.run_jobs()
+        self.run_batch()
         self.assertEqual([m.state for m in messages], ["done", "exception", "done"])
         self.assertIn("CO/003: Order 777 does not exist", messages[1].last_error)
         posts = [r for r in self.server.requests if r[0] == "POST"]
@@ -96,7 +97,7 @@ class TestOData(SapTestCase):
         self.backend.locked["1000123"] = 1
         message = self.send(self.odata, "material.consumption", CONSUMPTION, "OG-LOCK")
         self.run_jobs()
-        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.state, "failed", (message.last_error, message.result_summary))
         self.assertIn("CO/469", message.last_error)
         self.run_jobs(ignore_eta=True)
         self.assertEqual(message.state, "done", message.last_error)
@@ -105,7 +106,7 @@ class TestOData(SapTestCase):
         self.odata.password = "wrong"
         message = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-AUTH")
         self.run_jobs()
-        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.state, "exception", (message.last_error, message.result_summary))
         self.assertIn("SAP refused the credentials", message.last_error)
         self.assertIn("HTTP 401", message.last_error)
 
@@ -114,7 +115,7 @@ class TestOData(SapTestCase):
         self.server.sleep_s = 1.0
         message = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-SLOW")
         self.run_jobs()
-        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.state, "failed", (message.last_error, message.result_summary))
         self.assertIn("timeout", message.last_error)
         self.server.sleep_s = 0
         self.run_jobs(ignore_eta=True)
@@ -126,7 +127,7 @@ class TestOData(SapTestCase):
         self.server.malformed = True
         message = self.send(self.odata, "production.confirmation", CONFIRMATION, "OC-HTML")
         self.run_jobs()
-        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.state, "failed", (message.last_error, message.result_summary))
         self.assertIn("unreadable body", message.last_error)
 
     def test_order_update_uses_etag(self):
@@ -154,6 +155,17 @@ class TestOData(SapTestCase):
         mapped = materials.filtered(lambda m: m.material == "SB-200")
         self.assertEqual((mapped.state, mapped.mapping_id.product_id), ("mapped", self.product))
         self.assertEqual(self.odata.sap_unmatched_count, 1)
+        bolt = materials - mapped
+        bolt.product_id = self.env["product.product"].create({"name": "Hex bolt M8"})
+        self.assertEqual((bolt.state, bolt.mapping_id.external_code), ("mapped", "40000815"))
+        message = self.Message.ingest([{
+            "key": "PO-BOLT", "type": "production.order", "schema_version": 1,
+            "source": "SAP-ODATA", "occurred_at": "2026-11-23T08:00:00+00:00",
+            "payload": {"order_ref": "1000999", "product": "40000815", "qty": 5, "uom": "ST"}}])
+        self.assertEqual(message["accepted"], 1)
+        self.run_jobs()
+        self.assertEqual(self.message("PO-BOLT", source="SAP-ODATA").mapped_values["product"],
+                         bolt.product_id.id, "the material now resolves through its mapping")
 
     def test_connection_test_reads_metadata_and_token(self):
         ok, text = self.odata._test_connection()

@@ -21,7 +21,7 @@ class TestRfc(SapTestCase):
         message = self.send(self.rfc, "production.confirmation",
                             dict(CONFIRMATION, order_ref="999"), "CONF-BAD")
         self.run_jobs()
-        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.state, "exception", (message.last_error, message.result_summary))
         self.assertIn("E CO 003: Order 999 does not exist", message.last_error)
         self.assertFalse(self.pending_jobs(), "a business error is never retried")
         self.assertFalse(self.backend.confirmations)
@@ -41,19 +41,20 @@ class TestRfc(SapTestCase):
         self.fake_rfc.down = True
         message = self.send(self.rfc, "production.confirmation", CONFIRMATION, "CONF-DOWN")
         self.run_jobs()
-        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.state, "failed", (message.last_error, message.result_summary))
         self.assertIn("CommunicationError", message.last_error)
         self.fake_rfc.down = False
         self.rfc.password = "wrong"
         self.run_jobs(ignore_eta=True)
-        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.state, "exception", (message.last_error, message.result_summary))
         self.assertIn("LogonError: Name or password is incorrect", message.last_error)
 
     def test_batch_posts_good_rows_in_one_call_and_refuses_the_bad_one(self):
+        self.batched(self.rfc)
         messages = [self.send(self.rfc, "production.confirmation",
                               dict(CONFIRMATION, order_ref=ref), f"CONF-B{index}")
                     for index, ref in enumerate(("1000123", "424242", "1000124"))]
-        self.run_jobs()
+        self.run_batch()
         self.assertEqual([m.state for m in messages], ["done", "exception", "done"])
         self.assertIn("Order 424242 does not exist", messages[1].last_error)
         self.assertEqual([c for c in self.backend.calls if c[0].startswith("BAPI_PRODORD")],
@@ -89,7 +90,7 @@ class TestRfc(SapTestCase):
         message = self.send(self.rfc, "material.consumption", dict(CONSUMPTION, qty=5000),
                             "GI-DEFICIT")
         self.run_jobs()
-        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.state, "exception", (message.last_error, message.result_summary))
         self.assertIn("E M7 021: Deficit of SL Unrestricted-use", message.last_error)
 
     def test_resend_after_lost_answer_is_idempotent_in_sap(self):
@@ -131,7 +132,7 @@ class TestRfc(SapTestCase):
         self.assertIn("pyrfc is not installed", text)
         message = self.send(self.rfc, "production.confirmation", CONFIRMATION, "CONF-NOLIB")
         self.run_jobs()
-        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.state, "exception", (message.last_error, message.result_summary))
         self.assertIn("pyrfc is not installed", message.last_error)
 
     def test_connection_test_pings(self):

@@ -18,10 +18,11 @@ class TestSoap(SapTestCase):
     def test_confirmations_batch_through_wsdl_url_with_basic_auth(self):
         server = self.serve()
         self.soap.sap_wsdl_url = server.wsdl_url
+        self.batched(self.soap)
         messages = [self.send(self.soap, "production.confirmation",
                               dict(CONFIRMATION, order_ref=ref), f"SC-{index}")
                     for index, ref in enumerate(("1000123", "31337", "1000124"))]
-        self.run_jobs()
+        self.run_batch()
         self.assertEqual([m.state for m in messages], ["done", "exception", "done"])
         self.assertIn("E CO 003: Order 31337 does not exist", messages[1].last_error)
         self.assertEqual(len(server.requests), 1, "three time tickets in one SOAP call")
@@ -45,7 +46,7 @@ class TestSoap(SapTestCase):
                          "password": "wrong"})
         message = self.send(self.soap, "production.confirmation", CONFIRMATION, "SC-WSSE")
         self.run_jobs()
-        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.state, "exception", (message.last_error, message.result_summary))
         self.assertIn("FailedAuthentication", message.last_error)
 
     def test_basic_auth_401_is_a_clear_exception(self):
@@ -53,7 +54,7 @@ class TestSoap(SapTestCase):
         self.soap.write({"sap_wsdl_url": server.wsdl_url, "password": "wrong"})
         message = self.send(self.soap, "production.confirmation", CONFIRMATION, "SC-401")
         self.run_jobs()
-        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.state, "exception", (message.last_error, message.result_summary))
         self.assertIn("refused the credentials (HTTP 401)", message.last_error)
 
     def test_timeout_then_retry_and_resend_is_idempotent(self):
@@ -63,7 +64,7 @@ class TestSoap(SapTestCase):
         server.sleep_s = 1.0
         message = self.send(self.soap, "production.confirmation", CONFIRMATION, "SC-SLOW")
         self.run_jobs()
-        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.state, "failed", (message.last_error, message.result_summary))
         self.assertIn("timeout", message.last_error.lower())
         server.sleep_s = 0
         self.run_jobs(ignore_eta=True)
@@ -77,7 +78,7 @@ class TestSoap(SapTestCase):
         message = self.send(self.soap, "production.confirmation", CONFIRMATION, "SC-LOCK")
         self.run_jobs()
         self.run_jobs(ignore_eta=True)
-        self.assertEqual((message.state, message.attempts), ("failed", 2))
+        self.assertEqual((message.state, message.attempts), ("failed", 2), message.last_error)
         self.run_jobs(ignore_eta=True)
         self.assertEqual(message.state, "done", message.last_error)
 
