@@ -57,8 +57,11 @@ class WebhookTestCase(MfgTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Subscriptions from demo data must not take part in these tests.
+        # Demo data (subscriptions, messages waiting in queue jobs) must not take part in
+        # these tests: run_jobs() would process the demo's jobs too.
         cls.env["mfg.webhook.subscription"].search([]).write({"active": False})
+        cls.env["queue.job"].search([("state", "in", ("pending", "enqueued"))]).write(
+            {"state": "cancelled"})
         cls.Subscription = cls.env["mfg.webhook.subscription"]
         cls.Delivery = cls.env["mfg.webhook.delivery"]
         cls.alarm_type = cls.env["mfg.webhook.event.type"].search(
