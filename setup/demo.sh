@@ -29,11 +29,13 @@ ensure_postgres
 ensure_mosquitto
 stop_pid edge-bridge; stop_pid simulator; stop_pid odoo
 
-installed="$(psql -h 127.0.0.1 -d "$DB" -tAc "SELECT state FROM ir_module_module WHERE name='mfg_integration'" 2>/dev/null || true)"
-if [ "$installed" != "installed" ]; then
-    log "Creating database $DB with the suite and its demo data (about a minute)"
+ADDONS="$(cd "$ROOT/addons" && ls -d */ | tr -d / | paste -sd, -)"
+installed_count="$(psql -h 127.0.0.1 -d "$DB" -tAc "SELECT count(*) FROM ir_module_module WHERE state = 'installed' AND name = ANY(string_to_array('$ADDONS', ','))" 2>/dev/null || echo 0)"
+if [ "$installed_count" != "$(echo "$ADDONS" | tr ',' '\n' | wc -l)" ]; then
+    log "Creating database $DB with the suite ($ADDONS) and its demo data (a few minutes)"
     dropdb -h 127.0.0.1 --if-exists "$DB"
-    "${ODOO_BIN[@]}" -d "$DB" -i mfg_integration --with-demo --stop-after-init \
+    rm -f "$RUN_DIR/demo_api_key"
+    "${ODOO_BIN[@]}" -d "$DB" -i "$ADDONS" --with-demo --stop-after-init \
         --log-level warn > "$RUN_DIR/demo-install.log" 2>&1 \
         || die "Install failed, see $RUN_DIR/demo-install.log"
 fi

@@ -49,6 +49,18 @@ echo "$ODOO_SRC" > "$SITE/odoo-src.pth"
 "$PY" -c "import odoo.release as r; assert r.version_info[0] == 19, r.version" \
     || die "Odoo at $ODOO_SRC is not importable as Odoo 19"
 
+# Odoo's browser tests (tours) need a Chromium; Debian's package is enough.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
+        && ! command -v google-chrome >/dev/null; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+        log "Installing Chromium for Odoo's browser tests"
+        (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+            || log "WARNING: could not install chromium; browser tours will not run"
+    else
+        log "WARNING: no Chromium found; install it (apt-get install chromium) to run browser tours"
+    fi
+fi
+
 mkdir -p "$RUN_DIR"
 cat > "$ODOO_CONF" <<CONF
 [options]
