@@ -53,7 +53,11 @@ class MfgSapMaterial(models.Model):
         products = self.env["product.product"].with_context(active_test=False).search([
             ("default_code", "in", numbers + [n.zfill(18) for n in numbers if n.isdigit()]),
             ("company_id", "in", (False, connector.company_id.id))])
-        by_code = {plain_number(p.default_code): p for p in products}
+        by_code = {}
+        for product in products:
+            by_code.setdefault(plain_number(product.default_code), []).append(product)
+        # Two products with the same internal reference: a person decides, not the sync.
+        by_code = {code: found[0] for code, found in by_code.items() if len(found) == 1}
         now = fields.Datetime.now()
         created = updated = 0
         for data in materials:

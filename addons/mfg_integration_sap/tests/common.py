@@ -31,7 +31,7 @@ class SapTestCase(MfgTestCase):
         cls.odata = cls._sap_connector("SAP-ODATA", "sap_odata", auth_method="basic",
                                        username="ODATA_USER", password="secret")
         cls.product = cls.env["product.product"].create({"name": "Steel bracket",
-                                                         "default_code": "SB-200"})
+                                                         "default_code": "TB-777"})
         uom = cls.env.ref("uom.product_uom_unit")
         for connector in (cls.rfc, cls.soap, cls.odata):
             cls._flow("production.order", connector=connector, ordering_key_field="order_ref",

@@ -26,7 +26,7 @@ LOIPRO = b"""<?xml version="1.0" encoding="UTF-8"?>
 MATMAS = b"""<MATMAS05><IDOC BEGIN="1">
   <EDI_DC40 SEGMENT="1"><DOCNUM>0000000000731002</DOCNUM><IDOCTYP>MATMAS05</IDOCTYP>
     <MESTYP>MATMAS</MESTYP></EDI_DC40>
-  <E1MARAM SEGMENT="1"><MATNR>SB-200</MATNR><MTART>FERT</MTART><MEINS>ST</MEINS>
+  <E1MARAM SEGMENT="1"><MATNR>TB-777</MATNR><MTART>FERT</MTART><MEINS>ST</MEINS>
     <E1MAKTM SEGMENT="1"><SPRAS>E</SPRAS><MAKTX>Steel bracket SB-200</MAKTX><SPRAS_ISO>EN</SPRAS_ISO></E1MAKTM>
     <E1MARCM SEGMENT="1"><WERKS>1010</WERKS></E1MARCM></E1MARAM>
   <E1MARAM SEGMENT="1"><MATNR>000000000040000815</MATNR><MTART>ROH</MTART><MEINS>ST</MEINS>
@@ -53,7 +53,7 @@ class TestIdocEndpoint(HttpCase):
         cls.outsider_key = cls.env["res.users.apikeys"].with_user(outsider).sudo()._generate(
             scope="rpc", name="x", expiration_date=expiry)
         cls.product = cls.env["product.product"].create({"name": "Bracket",
-                                                         "default_code": "SB-200"})
+                                                         "default_code": "TB-777"})
 
     def post(self, body, key=None, headers=None):
         all_headers = {"Content-Type": "application/xml", "X-Odoo-Database": self.env.cr.dbname}
@@ -111,6 +111,7 @@ class TestIdocEndpoint(HttpCase):
         self.assertIn("1 without product (40000815)", response.json()["result"])
         mapping = self.env["mfg.mapping"].search([("connector_id", "=", self.connector.id),
                                                   ("mapping_type", "=", "product")])
-        self.assertEqual((mapping.external_code, mapping.product_id), ("SB-200", self.product))
-        bolt = self.env["mfg.sap.material"].search([("material", "=", "40000815")])
+        self.assertEqual((mapping.external_code, mapping.product_id), ("TB-777", self.product))
+        bolt = self.env["mfg.sap.material"].search([("material", "=", "40000815"),
+                                                  ("connector_id", "=", self.connector.id)])
         self.assertEqual((bolt.state, bolt.description), ("unmatched", "Hex bolt M8x30"))

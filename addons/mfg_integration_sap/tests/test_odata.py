@@ -143,19 +143,23 @@ class TestOData(SapTestCase):
 
     def test_materials_pull_creates_mappings_and_lists_unmatched(self):
         self.backend.products = [
-            {"Product": "SB-200", "ProductType": "FERT", "BaseUnit": "ST",
+            {"Product": "TB-777", "ProductType": "FERT", "BaseUnit": "ST",
              "to_Description": {"results": [{"Language": "EN",
                                              "ProductDescription": "Steel bracket"}]}},
             {"Product": "000000000040000815", "ProductType": "ROH", "BaseUnit": "ST",
              "to_Description": {"results": []}},
+            {"Product": "DUP-1", "ProductType": "ROH", "BaseUnit": "ST"},
         ]
+        for name in ("Twin A", "Twin B"):
+            self.env["product.product"].create({"name": name, "default_code": "DUP-1"})
         self.odata.action_sap_pull_materials()
         materials = self.odata.sap_material_ids
-        self.assertEqual(sorted(materials.mapped("material")), ["40000815", "SB-200"])
-        mapped = materials.filtered(lambda m: m.material == "SB-200")
+        self.assertEqual(sorted(materials.mapped("material")), ["40000815", "DUP-1", "TB-777"])
+        mapped = materials.filtered(lambda m: m.material == "TB-777")
         self.assertEqual((mapped.state, mapped.mapping_id.product_id), ("mapped", self.product))
-        self.assertEqual(self.odata.sap_unmatched_count, 1)
-        bolt = materials - mapped
+        self.assertEqual(self.odata.sap_unmatched_count, 2,
+                         "40000815 has no product, DUP-1 two: both wait for a person")
+        bolt = materials.filtered(lambda m: m.material == "40000815")
         bolt.product_id = self.env["product.product"].create({"name": "Hex bolt M8"})
         self.assertEqual((bolt.state, bolt.mapping_id.external_code), ("mapped", "40000815"))
         message = self.Message.ingest([{
