@@ -80,7 +80,7 @@ limit_time_cpu = 600
 limit_time_real = 1200
 
 [queue_job]
-channels = root:2
+channels = root:2,root.mfg.webhook:1
 CONF
 echo "$ODOO_SRC" > "$RUN_DIR/odoo_src"
 log "Installed. Odoo config: $ODOO_CONF"

@@ -3,3 +3,4 @@ from . import test_processing
 from . import test_operator_actions
 from . import test_security
 from . import test_http
+from . import test_mapping_import
