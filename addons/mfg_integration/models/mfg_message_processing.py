@@ -285,7 +285,12 @@ class MfgMessageProcessing(models.AbstractModel):
             _logger.warning("mfg.message %s dead-lettered after %s attempts: %s",
                             self.id, attempts, exc)
         else:
-            values.update(state="failed", next_retry_at=now + flow.retry_delay(attempts))
+            delay = flow.retry_delay(attempts)
+            # A peer that said how long to wait (429/503 Retry-After) is not asked sooner.
+            retry_after_s = getattr(exc, "retry_after_s", None)
+            if retry_after_s and retry_after_s > delay.total_seconds():
+                delay = timedelta(seconds=retry_after_s)
+            values.update(state="failed", next_retry_at=now + delay)
         self.write(values)
         if values["state"] == "failed":
             self._schedule_retry()
