@@ -10,7 +10,7 @@
     "author": "Manufacturing Integration Suite contributors",
     "license": "LGPL-3",
     "installable": True,
-    "depends": ["mfg_integration"],
+    "depends": ["mfg_integration", "mfg_integration_mrp"],
     # pyrfc is optional (imported lazily, RFC connectors only); zeep, requests and lxml
     # come with Odoo.
     "external_dependencies": {"python": ["zeep", "requests", "lxml"]},
