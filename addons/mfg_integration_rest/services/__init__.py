@@ -1,0 +1,2 @@
+from . import rest_mapping
+from . import rest_pull
