@@ -104,6 +104,7 @@ class MqttConfig:
     tls: bool = False
     ca_file: Optional[str] = None
     topics: list = field(default_factory=list)
+    client: str = "fast"        # sources/mqtt_fast.py (bulk socket reads, QoS 0/1); "paho": sources/mqtt.py
 
 
 @dataclass
@@ -371,10 +372,14 @@ def _asset(node):
 
 def _mqtt(node, base_dir):
     node.check_known("host", "port", "client_id", "qos", "keepalive", "receive_maximum", "session_expiry_s",
-                     "username", "password", "tls", "ca_file", "topics")
+                     "username", "password", "tls", "ca_file", "topics", "client")
     qos = node.data.get("qos", 1)
     if qos not in (0, 1, 2) or isinstance(qos, bool):
         raise ConfigError(f"{node._key('qos')}: must be 0, 1 or 2")
+    # The socket client is the default; it does not do QoS 2, so QoS 2 alone keeps paho.
+    client = node.str("client", "paho" if qos == 2 else "fast", choices=("fast", "paho"))
+    if client == "fast" and qos == 2:
+        raise ConfigError(f"{node._key('qos')}: client fast supports QoS 0 and 1 only")
     topics = []
     for topic in node.items("topics", required=True):
         topic.check_known("filter", "fields")
@@ -389,7 +394,7 @@ def _mqtt(node, base_dir):
         receive_maximum=node.num("receive_maximum", 1000, 1, 65535, integer=True),
         session_expiry_s=node.num("session_expiry_s", 7 * 24 * 3600, 0, 0xFFFFFFFF, integer=True),
         username=node.str("username"), password=node.secret("password", base_dir),
-        tls=node.bool("tls", False), ca_file=node.str("ca_file"), topics=topics)
+        tls=node.bool("tls", False), ca_file=node.str("ca_file"), topics=topics, client=client)
 
 
 def _opcua_node(node):

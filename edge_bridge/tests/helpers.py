@@ -67,12 +67,16 @@ def opcua_source(endpoint, asset="PRESS1"):
         "nodes": [{"node_id": f"ns=2;s={asset}.{tag}", "asset": asset, "tag": tag} for tag in tags]}}
 
 
-def mqtt_source(port, client_id, prefix, host="127.0.0.1"):
-    return {"name": "mes", "type": "mqtt", "mqtt": {
+def mqtt_source(port, client_id, prefix, host="127.0.0.1", client=None):
+    """``client``: "fast" (sources/mqtt_fast.py, the default) or "paho" (sources/mqtt.py)."""
+    source = {"name": "mes", "type": "mqtt", "mqtt": {
         "host": host, "port": port, "client_id": client_id, "qos": 1, "session_expiry_s": 300,
         "keepalive": 5,
         "topics": [{"filter": f"{prefix}/+/+", "fields": {"asset": "asset", "tag": "tag", "value": "value",
                                                            "timestamp": "ts", "sequence": "seq"}}]}}
+    if client:
+        source["mqtt"]["client"] = client
+    return source
 
 
 def write_config(tmp_path, sources, assets, sink_url, api_key="test-key", window_s=1.0, grace_s=0.5,

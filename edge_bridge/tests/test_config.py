@@ -32,6 +32,17 @@ def test_bad_qos_names_the_key(tmp_path):
     assert error_of(data, tmp_path) == "sources[0].mqtt.qos: must be 0, 1 or 2"
 
 
+def test_mqtt_client_choice(tmp_path):
+    data = base(tmp_path)
+    assert parse_config(data, base_dir=tmp_path).sources[0].settings.client == "fast"
+    data["sources"][0]["mqtt"]["qos"] = 2
+    assert parse_config(data, base_dir=tmp_path).sources[0].settings.client == "paho"   # fast has no QoS 2
+    data["sources"][0]["mqtt"]["client"] = "fast"
+    assert error_of(data, tmp_path) == "sources[0].mqtt.qos: client fast supports QoS 0 and 1 only"
+    data["sources"][0]["mqtt"]["client"] = "mosquitto"
+    assert error_of(data, tmp_path).startswith("sources[0].mqtt.client: must be one of fast, paho")
+
+
 def test_unknown_keys_and_wrong_types_are_named(tmp_path):
     data = base(tmp_path)
     data["sink"]["batchsize"] = 10

@@ -5,18 +5,20 @@ import sqlite3
 import time
 
 import paho.mqtt.client as mqtt
+import pytest
 from helpers import (BridgeProcess, PrivateBroker, assert_matches_truth, asset_block, free_port, mqtt_source,
                      opcua_source, unique, wait_until, write_config)
 
 from edge_bridge.simulator.run import Simulation
 
 
-def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path, standin):
+@pytest.mark.parametrize("client", ["fast", "paho"])
+def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path, standin, client):
     broker = PrivateBroker(tmp_path).start()
     prefix = unique("mes")
     sim = Simulation(seed=11, rate=400, duration=8, scenario="breakdowns", mqtt_port=broker.port,
                      mqtt_prefix=prefix, mqtt_client_id=unique("sim")).start()
-    config = write_config(tmp_path, [mqtt_source(broker.port, unique("edge"), prefix)],
+    config = write_config(tmp_path, [mqtt_source(broker.port, unique("edge"), prefix, client=client)],
                           [asset_block("PACK1", True)], standin.url, batch_size=100, batch_max_age_s=0.05)
     bridge = BridgeProcess(config, tmp_path / "bridge.log").start()
     rng = random.Random(5)
@@ -37,12 +39,13 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path, standin):
         broker.stop()
 
 
-def test_broker_restart_reconnects_and_resumes_the_session(tmp_path, standin):
+@pytest.mark.parametrize("client", ["fast", "paho"])
+def test_broker_restart_reconnects_and_resumes_the_session(tmp_path, standin, client):
     broker = PrivateBroker(tmp_path).start()
     prefix = unique("mes")
     sim = Simulation(seed=12, rate=200, duration=6, scenario="normal", mqtt_port=broker.port,
                      mqtt_prefix=prefix, mqtt_client_id=unique("sim")).start()
-    config = write_config(tmp_path, [mqtt_source(broker.port, unique("edge"), prefix)],
+    config = write_config(tmp_path, [mqtt_source(broker.port, unique("edge"), prefix, client=client)],
                           [asset_block("PACK1", True)], standin.url)
     bridge = BridgeProcess(config, tmp_path / "bridge.log").start()
     try:

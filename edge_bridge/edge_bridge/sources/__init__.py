@@ -6,6 +6,9 @@ connection so pending acknowledgements still reach the broker), ``close()`` and 
 
 
 def build_source(source_config, inbox, outbox, metrics):
+    if source_config.type == "mqtt" and source_config.settings.client == "fast":
+        from .mqtt_fast import FastMqttSource
+        return FastMqttSource(source_config, inbox, metrics)
     if source_config.type == "mqtt":
         from .mqtt import MqttSource
         return MqttSource(source_config, inbox, metrics)

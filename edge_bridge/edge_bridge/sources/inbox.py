@@ -21,6 +21,14 @@ class Inbox:
                 if stop_event is not None and stop_event.is_set():
                     return False
 
+    def offer(self, delivery, timeout):
+        """Put if there is room within ``timeout``; False if not (the caller may do other work)."""
+        try:
+            self._queue.put(delivery, timeout=timeout)
+            return True
+        except queue.Full:
+            return False
+
     def take(self, max_items, timeout):
         """Up to ``max_items`` deliveries, waiting at most ``timeout`` for the first one."""
         try:
