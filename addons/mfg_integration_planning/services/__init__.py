@@ -1,0 +1,2 @@
+from . import forecast_csv
+from . import replenishment

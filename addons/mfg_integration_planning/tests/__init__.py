@@ -1,0 +1,3 @@
+from . import test_forecast_import
+from . import test_forecast_apply
+from . import test_export
