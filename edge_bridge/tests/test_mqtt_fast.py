@@ -273,3 +273,72 @@ def test_broker_restart_keeps_receiving_and_delivers_everything(tmp_path):
     finally:
         source.close()
         broker.stop()
+
+
+def test_tls_and_username_password(tmp_path):
+    """Mosquitto with a TLS listener (our own CA, IP SAN 127.0.0.1) and a password file."""
+    import getpass
+    import shutil
+    import subprocess
+
+    from edge_bridge.config import Secret
+    from helpers import free_port
+
+    def run(*args):
+        subprocess.run(args, check=True, capture_output=True, cwd=tmp_path)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
+        "-keyout", "ca.key", "-out", "ca.pem")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+        "-out", "server.csr")
+    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "2", "-extfile", "san.ext", "-out", "server.pem")
+    run("mosquitto_passwd", "-b", "-c", "passwd", "edge", "s3cret")
+    port = free_port()
+    (tmp_path / "mosquitto.conf").write_text(
+        f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous false\n"
+        f"password_file {tmp_path}/passwd\ncafile {tmp_path}/ca.pem\ncertfile {tmp_path}/server.pem\n"
+        f"keyfile {tmp_path}/server.key\nlog_dest file {tmp_path}/mosquitto.log\n")
+    broker = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sources = []
+    try:
+        def connectable():
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(connectable, 10, "TLS mosquitto")
+        settings = dict(port=port, client_id=unique("edge-tls"), session_expiry_s=60, client="fast", tls=True,
+                        ca_file=str(tmp_path / "ca.pem"), username="edge",
+                        topics=[MqttTopic("tls/+/+", FieldPaths())])
+        wrong = FastMqttSource(SourceConfig("mes", "mqtt", MqttConfig(**settings, password=Secret("nope"))),
+                               Inbox(), Metrics())
+        sources.append(wrong)
+        wrong.start()
+        inbox = Inbox()
+        source = FastMqttSource(SourceConfig("mes", "mqtt", MqttConfig(**settings, password=Secret("s3cret"))),
+                                inbox, Metrics())
+        sources.append(source)
+        source.start()
+        wait_until(lambda: source.connected, 10, "TLS client subscribed")
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=unique("pub"))
+        pub.username_pw_set("edge", "s3cret")
+        pub.tls_set(ca_certs=str(tmp_path / "ca.pem"))
+        pub.connect("127.0.0.1", port)
+        pub.loop_start()
+        for seq in range(1, 201):
+            info = pub.publish("tls/PACK1/x", reading(seq), qos=1)
+        info.wait_for_publish(5)
+        pub.disconnect()
+        pub.loop_stop()
+        _, signals = take_signals(inbox, 200, ack=True)
+        assert [s.sequence for s in signals] == list(range(1, 201))
+        assert not wrong.connected                # refused (bad password) and retrying, not crashed
+        assert wrong._thread.is_alive()
+    finally:
+        for source in sources:
+            source.close()
+        broker.terminate()
+        broker.wait(10)
