@@ -38,7 +38,7 @@ class MfgDemandForecast(models.Model):
                              help="Change versus the previous forecast of this period.")
     demand_shift = fields.Boolean(readonly=True,
                                   help="The last change exceeded the plant's threshold.")
-    message_id = fields.Many2one("mfg.message", string="Source message", readonly=True,
+    source_message_id = fields.Many2one("mfg.message", string="Source message", readonly=True,
                                  ondelete="set null")
     orderpoint_id = fields.Many2one("stock.warehouse.orderpoint", string="Reordering rule",
                                     readonly=True, ondelete="set null")
@@ -78,7 +78,7 @@ class MfgDemandForecast(models.Model):
         previous = forecast.qty if forecast else None
         shift = replenishment.shift_pct(previous, qty)
         is_shift = shift is not None and abs(shift) > company.mfg_forecast_shift_pct
-        values = {"qty": qty, "message_id": message.id, "shift_pct": shift or 0.0,
+        values = {"qty": qty, "source_message_id": message.id, "shift_pct": shift or 0.0,
                   "demand_shift": is_shift}
         if forecast:
             forecast.write(dict(values, previous_qty=previous))

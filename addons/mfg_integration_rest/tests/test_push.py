@@ -100,7 +100,8 @@ class TestPush(RestTestCase):
         self.assertEqual(message.state, "exception")
         self.assertIn("HTTP 422", message.last_error)
         self.assertIn("order CLOSED is already closed", message.last_error)
-        self.assertFalse(self.pending_jobs(), "a refusal is not retried")
+        self.assertEqual((message.attempts, message.next_retry_at), (0, False),
+                         "a refusal is not retried")
 
     def test_timeout_is_retried_and_nothing_is_lost(self):
         self.server.script = [(201, {}, self.server.hang(1.5))]
