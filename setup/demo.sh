@@ -88,7 +88,7 @@ cat <<EOF
 
   Manufacturing Integration demo is running.
 
-    URL       http://127.0.0.1:$PORT/odoo/action-mfg_integration.action_mfg_message
+    URL       http://127.0.0.1:$PORT/odoo/mfg-dashboard
     Login     admin / admin        (Integration Manager)
               operator / operator  (Integration Operator)
     Database  $DB

@@ -20,4 +20,5 @@
         "views/mfg_reconciliation_line_views.xml",
         "views/mfg_integration_mrp_menus.xml",
     ],
+    "demo": ["demo/mfg_integration_mrp_demo.xml"],
 }

@@ -123,7 +123,9 @@ class MfgMessageProcessing(models.AbstractModel):
     def _job_process(self):
         """Queue job: process these messages, ordering-key groups in occurred_at order."""
         messages = self.exists().filtered(lambda m: m.state in PROCESSABLE)
-        keys = sorted({m.ordering_key for m in messages if m.ordering_key})
+        # Ordering is per direction: a release stuck on its way to the MES must not hold up
+        # the shop-floor confirmations of the same order coming back.
+        keys = sorted({(m.direction, m.ordering_key) for m in messages if m.ordering_key})
         self._lock_ordering_keys(keys)
         lookup = self.env["mfg.mapping"]._lookup_cache()
         job_uuid = self.env.context.get("job_uuid")
@@ -132,8 +134,8 @@ class MfgMessageProcessing(models.AbstractModel):
             if job:
                 messages.write({"job_id": job.id})
         handled = self.browse()
-        for key in keys:
-            handled |= self._process_group(self._pending_with_key(key), lookup)
+        for direction, key in keys:
+            handled |= self._process_group(self._pending_with_key(key, direction), lookup)
         for message in (messages - handled).sorted(lambda m: (m.occurred_at, m.id)):
             if message.state in PROCESSABLE and message._is_due():
                 message._process_one(lookup)
@@ -146,15 +148,16 @@ class MfgMessageProcessing(models.AbstractModel):
         apply messages of the same production order at once. If another job holds one,
         this job is re-queued (without consuming an attempt) instead of waiting.
         """
-        for key in keys:
-            self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", (_lock_id(key),))
+        for direction, key in keys:
+            self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                (_lock_id(f"{direction}:{key}"),))
             if not self.env.cr.fetchone()[0]:
-                raise RetryableJobError(f"ordering key {key!r} is being processed by another "
-                                        "job", seconds=2, ignore_retry=True)
+                raise RetryableJobError(f"ordering key {key!r} ({direction}) is being processed "
+                                        "by another job", seconds=2, ignore_retry=True)
 
-    def _pending_with_key(self, key):
-        return self.search([("ordering_key", "=", key), ("state", "in", PROCESSABLE)],
-                           order="occurred_at, id")
+    def _pending_with_key(self, key, direction="in"):
+        return self.search([("ordering_key", "=", key), ("direction", "=", direction),
+                            ("state", "in", PROCESSABLE)], order="occurred_at, id")
 
     def _process_group(self, group, lookup):
         """Process one ordering-key group in order; stop at a message still waiting to retry.

@@ -147,13 +147,31 @@ class TestProcessing(MfgTestCase):
     def test_ordering_key_held_by_another_transaction_requeues_the_job(self):
         message = self.outbound("lock-1", order_ref="MO-LOCK")
         with self.env.registry.cursor() as other_cr:
-            other_cr.execute("SELECT pg_advisory_lock(%s)", (_lock_id("MO-LOCK"),))
+            other_cr.execute("SELECT pg_advisory_lock(%s)", (_lock_id("out:MO-LOCK"),))
             try:
                 with self.assertRaises(RetryableJobError):
                     message._job_process()
             finally:
-                other_cr.execute("SELECT pg_advisory_unlock(%s)", (_lock_id("MO-LOCK"),))
+                other_cr.execute("SELECT pg_advisory_unlock(%s)", (_lock_id("out:MO-LOCK"),))
         self.assertEqual(message.state, "received", "nothing was done while locked")
+
+    def test_outbound_retry_does_not_block_inbound_of_the_same_order(self):
+        with Receiver(statuses=[503]) as receiver:
+            self.mes.endpoint_url = receiver.url
+            release = self.outbound("rel-1", order_ref="MO-77")
+            self.run_jobs()
+            self.assertEqual(release.state, "failed")
+        self._flow("production.order", connector=self.connector, ordering_key_field="order_ref")
+        self.env["mfg.mapping"].create([
+            {"mapping_type": "product", "external_code": "BRKT", "product_id": self.product.id},
+            {"mapping_type": "uom", "external_code": "EA",
+             "uom_id": self.env.ref("uom.product_uom_unit").id}])
+        self.Message.ingest([envelope("in-1", type_name="production.order", payload={
+            "order_ref": "MO-77", "product": "BRKT", "qty": 5, "uom": "EA"})])
+        self.run_jobs()
+        self.assertEqual(self.message("in-1").ordering_key, "MO-77")
+        self.assertNotIn(self.message("in-1").state, ("received", "failed"),
+                         "inbound of MO-77 is processed while the release to the MES waits")
 
     def test_micro_batch_flow_queues_one_job_per_window(self):
         self.flow_alarm.write({"sync_mode": "micro_batch", "batch_window_s": 30})
