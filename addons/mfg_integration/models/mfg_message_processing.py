@@ -26,6 +26,14 @@ _logger = logging.getLogger(__name__)
 PROCESSABLE = ("received", "validated", "mapped", "failed")
 
 
+class OutboundRateLimited(Exception):
+    """The connector's rate limit is reached: deliver later, without using an attempt."""
+
+    def __init__(self, wait_s):
+        super().__init__(f"rate limit reached, next delivery in {wait_s:.0f} s")
+        self.wait_s = wait_s
+
+
 class MfgBusinessError(Exception):
     """A problem only a person can fix (wrong data, unknown order...): no automatic retry."""
 
@@ -169,8 +177,8 @@ class MfgMessageProcessing(models.AbstractModel):
             if message.state == "failed" and not message._is_due():
                 break
             message._process_one(lookup)
-            if message.state == "failed":
-                break
+            if message.state in ("failed", "received", "validated", "mapped"):
+                break  # retry scheduled, or delivery deferred by the rate limit
         return group
 
     def _is_due(self):
@@ -188,6 +196,8 @@ class MfgMessageProcessing(models.AbstractModel):
                 self._step_apply()
         except BUSINESS_ERRORS as exc:
             self._mark_exception(exc)
+        except OutboundRateLimited as exc:
+            self._defer(exc.wait_s)
         except RetryableJobError:
             raise
         except Exception as exc:  # noqa: BLE001 - any technical error is retried, then dead
@@ -221,9 +231,35 @@ class MfgMessageProcessing(models.AbstractModel):
         self.write({"state": "mapped", "mapped_at": fields.Datetime.now(),
                     "mapped_values": values, "missing_mappings": False})
 
+    def _check_outbound_rate(self):
+        """Enforce the connector's messages-per-minute limit on deliveries (sliding minute)."""
+        limit = self.connector_id.rate_limit_per_min
+        if not limit:
+            return
+        since = fields.Datetime.now() - timedelta(minutes=1)
+        self.env.cr.execute(
+            "SELECT count(*), min(done_at) FROM mfg_message WHERE connector_id = %s "
+            "AND direction = 'out' AND state = 'done' AND done_at >= %s",
+            (self.connector_id.id, since))
+        count, oldest = self.env.cr.fetchone()
+        if count >= limit:
+            raise OutboundRateLimited(max(1.0, (oldest - since).total_seconds()))
+
+    def _defer(self, wait_s):
+        """Try again once the rate limit allows it; the attempt count is untouched."""
+        flow = self.flow_id
+        self.with_delay(
+            channel=flow.connector_id.channel_id.complete_name or "root",
+            priority=flow.priority,
+            eta=timedelta(seconds=wait_s),
+            identity_key=f"mfg-deferred-{self.id}",
+            description=_("Deferred delivery of %s (rate limit)", self.display_name),
+        )._job_process()
+
     def _step_apply(self):
         """Apply inbound messages to Odoo or deliver outbound ones; then mark done."""
         if self.direction == "out":
+            self._check_outbound_rate()
             result = self._deliver_outbound()
         else:
             handler = self._apply_handlers().get(self.canonical_type, self._apply_record_only)

@@ -155,6 +155,21 @@ class TestProcessing(MfgTestCase):
                 other_cr.execute("SELECT pg_advisory_unlock(%s)", (_lock_id("out:MO-LOCK"),))
         self.assertEqual(message.state, "received", "nothing was done while locked")
 
+    def test_connector_rate_limit_defers_deliveries_without_using_attempts(self):
+        with Receiver(statuses=[200]) as receiver:
+            self.mes.write({"endpoint_url": receiver.url, "rate_limit_per_min": 2})
+            messages = [self.outbound(f"rl-{i}", order_ref=f"MO-R{i}", minute=i) for i in range(3)]
+            self.run_jobs()
+            self.assertEqual([m.state for m in messages], ["done", "done", "received"])
+            self.assertEqual(len(receiver.requests), 2)
+            deferred = self.pending_jobs()
+            self.assertEqual(len(deferred), 1)
+            self.assertGreater(deferred.eta, fields.Datetime.now() + timedelta(seconds=30))
+            self.run_jobs(ignore_eta=True)  # a minute later
+            self.assertEqual(messages[2].state, "done")
+            self.assertEqual(messages[2].attempts, 0, "waiting for the limit is not a failure")
+            self.assertEqual(len(receiver.requests), 3)
+
     def test_outbound_retry_does_not_block_inbound_of_the_same_order(self):
         with Receiver(statuses=[503]) as receiver:
             self.mes.endpoint_url = receiver.url
