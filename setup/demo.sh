@@ -54,8 +54,8 @@ PY
     chmod 600 "$KEY_FILE"
 fi
 
-log "Starting Odoo on http://127.0.0.1:$PORT (2 workers + queue_job runner)"
-nohup "${ODOO_BIN[@]}" -d "$DB" --db-filter "^${DB}\$" --http-port "$PORT" --workers 2 \
+log "Starting Odoo on http://127.0.0.1:$PORT (3 workers + queue_job runner)"
+nohup "${ODOO_BIN[@]}" -d "$DB" --db-filter "^${DB}\$" --http-port "$PORT" --workers 3 \
     --max-cron-threads 1 --logfile "$RUN_DIR/odoo.log" > /dev/null 2>&1 &
 echo $! > "$RUN_DIR/odoo.pid"
 for _ in $(seq 1 60); do
