@@ -11,7 +11,6 @@ Prints envelopes/s for each and the ratios. Usage: .venv/bin/python bench/bench_
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time

@@ -10,35 +10,24 @@ isolate mapping and wire cost from the message pipeline.
 Usage: .venv/bin/python bench/bench_rest.py [--count 2000]
 """
 import argparse
+import sys
 import json
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import add_addon_paths, timed  # noqa: E402
 
 
-def setup_paths():
-    import odoo.addons
-    for path in (ROOT / "addons", Path("/opt/odoo19/addons")):
-        if str(path) not in odoo.addons.__path__:
-            odoo.addons.__path__.append(str(path))
-
-
-def run(label, count, send):
-    started = time.perf_counter()
-    send()
-    elapsed = time.perf_counter() - started
-    rate = count / elapsed
-    print(f"{label:<44} {count:>6} in {elapsed:7.2f} s = {rate:9.0f} /s")
-    return rate
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     args = parser.parse_args()
-    setup_paths()
+    add_addon_paths()
     from odoo.addons.mfg_integration.services import transport
     from odoo.addons.mfg_integration_rest.services import rest_mapping
     from odoo.addons.mfg_integration_rest.tests.common import CONFIRMATION, TEMPLATE
@@ -53,7 +42,7 @@ def main():
         return path, json.dumps(rest_mapping.render_template(TEMPLATE, context))
 
     rates = {}
-    rates["render"] = run("render template + path only", args.count,
+    rates["render"] = timed("render template + path only", args.count,
                           lambda: [render(e) for e in envelopes])
     with MesServer() as mes:
         connector = SimpleNamespace(
@@ -72,11 +61,11 @@ def main():
                              "Idempotency-Key": envelope["key"] + str(fresh_token)})
                 assert response.status_code == 201, response.text
 
-        rates["fresh"] = run("POST, new OAuth2 token per request", args.count,
+        rates["fresh"] = timed("POST, new OAuth2 token per request", args.count,
                              lambda: push(True))
         transport.forget_oauth2_token(connector)
         tokens_before = mes.token_requests
-        rates["cached"] = run("POST, cached OAuth2 token (addon)", args.count,
+        rates["cached"] = timed("POST, cached OAuth2 token (addon)", args.count,
                               lambda: push(False))
         print(f"token requests in the cached run: {mes.token_requests - tokens_before}")
     print(f"cached / new token per request = {rates['cached'] / rates['fresh']:.1f}x")

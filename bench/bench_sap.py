@@ -13,28 +13,16 @@ Usage: .venv/bin/python bench/bench_sap.py [--count 2000] [--batch 50]
 """
 import argparse
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import add_addon_paths, timed  # noqa: E402
 CONFIRMATION = {"order_ref": "1000123", "work_center": "ASSY-1", "qty_good": 1,
                 "qty_scrap": 0, "uom": "ST", "final": False}
 
 
-def setup_paths():
-    import odoo.addons
-    for path in (ROOT / "addons", Path("/opt/odoo19/addons")):
-        if str(path) not in odoo.addons.__path__:
-            odoo.addons.__path__.append(str(path))
-
-
-def run(label, count, send):
-    started = time.perf_counter()
-    send()
-    elapsed = time.perf_counter() - started
-    rate = count / elapsed
-    print(f"{label:<34} {count:>6} confirmations in {elapsed:7.2f} s = {rate:9.0f} /s")
-    return rate
 
 
 def main():
@@ -42,7 +30,7 @@ def main():
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
-    setup_paths()
+    add_addon_paths()
     from odoo.addons.mfg_integration_sap.services import sap_bapi, sap_soap
     from odoo.addons.mfg_integration_sap.services.sap_odata import ODataClient
     from odoo.addons.mfg_integration_sap.tests.odata_server import CONF_SRV, ODataSimulator
@@ -78,12 +66,12 @@ def main():
                 assert all(status == 201 for status, _body in answers), answers[:2]
 
         print(f"{args.count} confirmations, batch size {args.batch}, simulators on 127.0.0.1")
-        rates["soap1"] = run("SOAP, one call per confirmation", args.count,
+        rates["soap1"] = timed("SOAP, one call per confirmation", args.count,
                              lambda: [soap_send([t]) for t in tickets["soap1"]])
-        rates["soapN"] = run(f"SOAP, {args.batch} time tickets per call", args.count,
+        rates["soapN"] = timed(f"SOAP, {args.batch} time tickets per call", args.count,
                              lambda: [soap_send(c) for c in chunks(tickets["soapN"])])
-        rates["odata1"] = run("OData, one POST per confirmation", args.count, odata_single)
-        rates["odataN"] = run(f"OData, $batch of {args.batch} changesets", args.count,
+        rates["odata1"] = timed("OData, one POST per confirmation", args.count, odata_single)
+        rates["odataN"] = timed(f"OData, $batch of {args.batch} changesets", args.count,
                               odata_batch)
     posted = len(backend.confirmations)
     print(f"SOAP  batched / single: {rates['soapN'] / rates['soap1']:.1f}x")

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import collections
+import json
 import logging
 
 from mfg_canonical import ENVELOPE_FIELDS
@@ -104,7 +105,6 @@ class MfgMessage(models.Model):
 
     @api.depends("payload")
     def _compute_payload_text(self):
-        import json
         for message in self:
             message.payload_text = json.dumps(message.payload, indent=2, sort_keys=True,
                                               ensure_ascii=False)

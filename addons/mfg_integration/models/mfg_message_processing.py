@@ -19,7 +19,7 @@ from odoo.exceptions import UserError
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..services import mapping_spec
-from ..services.transport import PeerRejected
+from ..services.transport import PeerRejected, post_envelope
 
 _logger = logging.getLogger(__name__)
 
@@ -223,13 +223,18 @@ class MfgMessageProcessing(models.AbstractModel):
             self.write({"state": "mapped", "mapped_at": fields.Datetime.now()})
             return
 
-        def resolve(kind, code):
-            return lookup(self.connector_id.id, self.company_id.id, kind, code)
-
-        payload = self.payload or {}
-        values = mapping_spec.resolve(self.canonical_type, payload, resolve)
         self.write({"state": "mapped", "mapped_at": fields.Datetime.now(),
-                    "mapped_values": values, "missing_mappings": False})
+                    "mapped_values": self._resolve_mappings(lookup), "missing_mappings": False})
+
+    def _resolve_mappings(self, lookup):
+        """{payload field: Odoo value} of this message's external codes; writes nothing.
+
+        Raises MissingMapping naming every required code without a mapping.
+        """
+        self.ensure_one()
+        return mapping_spec.resolve(
+            self.canonical_type, self.payload or {},
+            lambda kind, code: lookup(self.connector_id.id, self.company_id.id, kind, code))
 
     def _check_outbound_rate(self):
         """Enforce the connector's messages-per-minute limit on deliveries (sliding minute)."""
@@ -287,8 +292,6 @@ class MfgMessageProcessing(models.AbstractModel):
         return _("Recorded (no Odoo document for this type).")
 
     def _deliver_outbound(self):
-        from ..services.transport import post_envelope
-
         connector = self.connector_id.sudo()
         if connector.connector_type not in ("generic_rest", "mes_rest", "webhook_in"):
             raise MfgBusinessError(_("No outbound transport for connector type %s is "

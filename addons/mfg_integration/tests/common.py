@@ -24,7 +24,27 @@ def envelope(key, type_name="machine.alarm", source="EDGE-T1", occurred_at="2026
     return result
 
 
-class Receiver:
+class LocalHttpServer:
+    """Base of the real HTTP peers the tests run (receivers, MES and SAP simulators): a
+    threaded server on 127.0.0.1 at a free port, used as a context manager.
+    Subclasses build their request handler class and call ``_serve(handler_class)``."""
+
+    def _serve(self, handler_class, server_class=ThreadingHTTPServer):
+        self.server = server_class(("127.0.0.1", 0), handler_class)
+        self.server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Receiver(LocalHttpServer):
     """A real HTTP server on 127.0.0.1 standing in for an MES/webhook endpoint.
 
     ``statuses`` is consumed one per request (the last one repeats); every request body
@@ -55,17 +75,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/events"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
+        self.url = self.base_url + "/events"
 
 
 class MfgTestCase(TransactionCase):

@@ -6,7 +6,6 @@ from mfg_canonical import validate_envelope
 from odoo import api, fields, models
 
 from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
-from odoo.addons.mfg_integration.services import mapping_spec
 
 from ..services import shopfloor
 
@@ -65,10 +64,7 @@ class MfgMessage(models.Model):
                     if not message.flow_id.active:
                         raise MfgBusinessError("no active flow")
                     validate_envelope(message.as_envelope())
-                    values = mapping_spec.resolve(
-                        message.canonical_type, message.payload or {},
-                        lambda kind, code, m=message: lookup(m.connector_id.id,
-                                                             m.company_id.id, kind, code))
+                    values = message._resolve_mappings(lookup)
                     uoms[message.id] = values.get("uom")
                     by_mapping.setdefault(json.dumps(values, sort_keys=True), []).append(message.id)
                 production = shopfloor.apply_quantity_batch(self, uoms)

@@ -7,13 +7,14 @@ malformed body, or hang past the client's timeout.
 """
 import base64
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from odoo.addons.mfg_integration.tests.common import LocalHttpServer
 
-class MesServer:
+
+class MesServer(LocalHttpServer):
     def __init__(self, client_id="odoo", client_secret="s3cret", token_ttl=3600):
         self.client_id, self.client_secret, self.token_ttl = client_id, client_secret, token_ttl
         self.tokens = set()
@@ -122,10 +123,8 @@ class MesServer:
             def handle_error(self, request, client_address):
                 pass  # the client gave up (timeout test): nothing to report
 
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler, server_class=Server)
+        self.url = self.base_url
 
     def hang(self, seconds):
         """A canned answer that arrives only after ``seconds`` (past the client timeout)."""
@@ -141,11 +140,3 @@ class MesServer:
 
     def api_requests(self, method=None):
         return [r for r in self.requests if method is None or r["method"] == method]
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()

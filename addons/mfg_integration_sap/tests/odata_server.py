@@ -9,11 +9,12 @@ import base64
 import json
 import re
 import secrets
-import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from odoo.addons.mfg_integration.tests.common import LocalHttpServer
 
 from .sap_backend import SapBackend
 
@@ -36,7 +37,7 @@ def gateway_error(code, message, details=()):
                           {"code": c, "message": m, "severity": "error"} for c, m in details]}}}
 
 
-class ODataSimulator:
+class ODataSimulator(LocalHttpServer):
     def __init__(self, backend=None, user="ODATA_USER", password="secret", page_size=1000):
         self.backend = backend or SapBackend()
         self.user, self.password = user, password
@@ -66,18 +67,8 @@ class ODataSimulator:
             def do_PATCH(self):  # noqa: N802
                 simulator._handle(self, "PATCH")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
+        self.url = self.base_url
 
     def expire_tokens(self):
         self.sessions = {cookie: None for cookie in self.sessions}

@@ -6,12 +6,13 @@ reports refusals as SOAP faults; each call is its own LUW (committed when it suc
 """
 import base64
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
 from lxml import etree
+
+from odoo.addons.mfg_integration.tests.common import LocalHttpServer
 
 from .sap_backend import SapBackend
 
@@ -52,7 +53,7 @@ def _plain(element):
     return {etree.QName(child).localname: _plain(child) for child in children}
 
 
-class SoapSimulator:
+class SoapSimulator(LocalHttpServer):
     def __init__(self, backend=None, user="SOAP_USER", password="secret", wsse=False):
         self.backend = backend or SapBackend()
         self.user, self.password, self.wsse = user, password, wsse
@@ -79,20 +80,9 @@ class SoapSimulator:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 simulator._post(self, body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        base = f"http://127.0.0.1:{self.server.server_port}"
-        self.service_url = base + SERVICE_PATH
-        self.wsdl_url = base + "/sap/bc/srt/wsdl/zmfg_production_bapi?sap-client=100"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
+        self.service_url = self.base_url + SERVICE_PATH
+        self.wsdl_url = self.base_url + "/sap/bc/srt/wsdl/zmfg_production_bapi?sap-client=100"
 
     def _send(self, handler, status, text, content_type="text/xml; charset=utf-8"):
         data = text.encode()

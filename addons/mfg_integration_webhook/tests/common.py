@@ -4,11 +4,11 @@ helpers that move messages to done and run the delivery jobs the way the runner 
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from odoo.addons.mfg_integration.tests.common import MfgTestCase, Receiver, envelope  # noqa: F401
+from odoo.addons.mfg_integration.tests.common import (  # noqa: F401 - re-exported
+    LocalHttpServer, MfgTestCase, Receiver, envelope)
 
 SECRET = "whsec-test-0123456789"
 
@@ -19,7 +19,7 @@ def expected_signature(secret, timestamp, body):
     return "sha256=" + digest.hexdigest()
 
 
-class SlowReceiver:
+class SlowReceiver(LocalHttpServer):
     """A receiver that answers only after ``delay_s``: makes the sender time out."""
 
     def __init__(self, delay_s):
@@ -39,18 +39,9 @@ class SlowReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/slow"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler)
+        self.url = self.base_url + "/slow"
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class WebhookTestCase(MfgTestCase):
