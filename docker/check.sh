@@ -34,10 +34,10 @@ say "using: ${COMPOSE[*]} ($("${COMPOSE[@]}" version 2>/dev/null | head -n 1))"
 
 # Files the build and the stack need (compose config checks syntax and schema, not these).
 for file in odoo/Dockerfile odoo/entrypoint.sh odoo/offline-src/README.md edge-bridge/Dockerfile \
-            edge-bridge/config.yaml mosquitto/mosquitto.conf dockerignore.txt; do
+            edge-bridge/config.yaml mosquitto/mosquitto.conf; do
     [ -f "$DOCKER_DIR/$file" ] || fail "missing docker/$file"
 done
-for path in setup/requirements.txt canonical/pyproject.toml edge_bridge/pyproject.toml addons; do
+for path in .dockerignore setup/requirements.txt canonical/pyproject.toml edge_bridge/pyproject.toml addons; do
     [ -e "$ROOT/$path" ] || fail "missing $path (copied into the images)"
 done
 bash -n "$DOCKER_DIR/odoo/entrypoint.sh" || fail "docker/odoo/entrypoint.sh has a syntax error"
