@@ -11,6 +11,9 @@ from pathlib import Path
 
 import fastjsonschema
 
+from .values import (MAX_OCCURRED_AT, MIN_OCCURRED_AT, find_bad_value,
+                     occurred_at_in_range)
+
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 ENVELOPE_FIELDS = ("key", "type", "schema_version", "source", "plant", "occurred_at",
                    "correlation_id", "payload")
@@ -98,6 +101,12 @@ def validate_envelope(envelope):
     """Raise EnvelopeError with a readable reason if ``envelope`` breaks the contract."""
     if not isinstance(envelope, dict):
         raise EnvelopeError(f"envelope must be a JSON object, got {type(envelope).__name__}")
+    # Value rules first: the schema validator would accept NaN and NUL, and recurse into any
+    # depth. Each envelope field (the payload above all) gets MAX_DEPTH levels of its own.
+    for field, value in envelope.items():
+        bad = find_bad_value(value, path=str(field))
+        if bad:
+            raise EnvelopeError(f"{bad[0]}: {bad[1]}")
     # bool is an int in Python; the contract wants a real integer version.
     if isinstance(envelope.get("schema_version"), bool):
         raise EnvelopeError("schema_version must be integer")
@@ -105,12 +114,24 @@ def validate_envelope(envelope):
         _envelope_validator()(envelope)
     except fastjsonschema.JsonSchemaException as exc:
         raise EnvelopeError(_describe(exc, "")) from None
+    parse_occurred_at(envelope["occurred_at"])
     validate_payload(envelope["type"], envelope["schema_version"], envelope["payload"])
 
 
 def parse_occurred_at(value):
-    """Parse an ISO-8601 timestamp with offset into an aware datetime."""
-    parsed = datetime.fromisoformat(value)
+    """Parse an ISO-8601 timestamp with offset into an aware datetime in UTC.
+
+    Raises EnvelopeError when it has no offset or lies outside the accepted range
+    (see ``values.MIN_OCCURRED_AT`` / ``MAX_OCCURRED_AT``).
+    """
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise EnvelopeError(f"occurred_at {value!r} is not an ISO-8601 date-time") from None
     if parsed.tzinfo is None:
         raise EnvelopeError(f"occurred_at {value!r} has no UTC offset")
-    return parsed
+    utc = occurred_at_in_range(parsed)
+    if utc is None:
+        raise EnvelopeError(f"occurred_at: out of range ({value!r}; accepted: "
+                            f"{MIN_OCCURRED_AT:%Y-%m-%d} to {MAX_OCCURRED_AT:%Y-%m-%d} UTC)")
+    return utc
