@@ -51,6 +51,9 @@ class MfgMessage(models.Model):
     _description = "Integration Message"
     _inherit = ["mail.thread", "mfg.message.processing"]
     _order = "received_at desc, id desc"
+    # Connector, flow and plant of a message always agree (ingest writes rows in SQL with
+    # the connector's plant; create_outbound and managers go through the ORM check).
+    _check_company_auto = True
     _rec_names_search = ["key", "name", "ordering_key", "correlation_id"]
 
     name = fields.Char(readonly=True)
@@ -66,8 +69,9 @@ class MfgMessage(models.Model):
     original_payload = fields.Json(readonly=True, copy=False)
     edited = fields.Boolean(readonly=True, copy=False)
     connector_id = fields.Many2one("mfg.connector", required=True, readonly=True, index=True,
-                                   ondelete="restrict")
-    flow_id = fields.Many2one("mfg.flow", readonly=True, index=True, ondelete="set null")
+                                   ondelete="restrict", check_company=True)
+    flow_id = fields.Many2one("mfg.flow", readonly=True, index=True, ondelete="set null",
+                              check_company=True)
     company_id = fields.Many2one("res.company", string="Plant", required=True, readonly=True,
                                  index=True)
     direction = fields.Selection([("in", "Inbound"), ("out", "Outbound")], required=True,
@@ -118,6 +122,7 @@ class MfgMessage(models.Model):
         for message in self:
             message.display_name = f"{message.canonical_type or ''} {message.key or ''}".strip()
 
+    @api.private
     def as_envelope(self):
         self.ensure_one()
         envelope = {
@@ -147,7 +152,18 @@ class MfgMessage(models.Model):
     @api.model
     def _check_ingest_rights(self, connectors):
         """Refuse the call unless the user may submit for every connector given."""
-        if self.env.su or self.env.user.has_group("mfg_integration.group_mfg_manager"):
+        if self.env.su:
+            return
+        if self.env.user.has_group("mfg_integration.group_mfg_manager"):
+            # A manager is trusted within his plants only: a source code of another plant
+            # would store (and process) data there.
+            foreign = connectors.sudo().filtered(
+                lambda c: c.company_id not in self.env.user.company_ids)
+            if foreign:
+                raise AccessError(_("User %(user)s may not submit for source(s) %(codes)s of "
+                                    "a plant he is not allowed in: nothing was stored.",
+                                    user=self.env.user.login,
+                                    codes=", ".join(sorted(foreign.mapped("code")))))
             return
         if not self.env.user.has_group("mfg_integration.group_mfg_ingest"):
             raise AccessError(_("You are not allowed to submit integration messages: the user "
@@ -200,6 +216,7 @@ class MfgMessage(models.Model):
                          accepted, duplicates, len(plan.rejected), plan.rejected[0]["error"])
         return {"accepted": accepted, "duplicates": duplicates, "rejected": plan.rejected}
 
+    @api.private
     @api.model
     def create_outbound(self, connector, canonical_type, payload, key, occurred_at=None,
                         correlation_id=None, plant=None):
@@ -251,8 +268,11 @@ class MfgMessage(models.Model):
                                 "messages."))
 
     def _log_action(self, text):
-        for message in self:
-            message.message_post(body=text, message_type="comment",
+        # Operators have no write access on messages (so they cannot post through the
+        # ORM); the note is posted as superuser but signed with the operator's name.
+        author = self.env.user.partner_id.id
+        for message in self.sudo():
+            message.message_post(body=text, message_type="comment", author_id=author,
                                  subtype_xmlid="mail.mt_note")
 
     def action_retry_now(self):

@@ -34,6 +34,8 @@ class MfgFlowReplay(models.TransientModel):
         self.ensure_one()
         if self.date_from > self.date_to:
             raise UserError(_("The start of the range is after its end."))
+        # The flow id comes from the caller: the record rules decide before any sudo().
+        self.flow_id.check_access("read")
         messages = self.env["mfg.message"].search(self._domain(), order="occurred_at, id")
         if not messages:
             raise UserError(_("No message of this flow to replay in that range."))
