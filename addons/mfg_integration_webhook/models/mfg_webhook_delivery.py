@@ -42,11 +42,14 @@ class MfgWebhookDelivery(models.Model):
     _name = "mfg.webhook.delivery"
     _description = "Webhook delivery"
     _order = "id desc"
+    # Rows are inserted in SQL with the subscription's plant; ORM writes (managers) are
+    # checked against the subscription and the message.
+    _check_company_auto = True
 
     subscription_id = fields.Many2one("mfg.webhook.subscription", required=True, readonly=True,
-                                      index=True, ondelete="cascade")
+                                      index=True, ondelete="cascade", check_company=True)
     message_id = fields.Many2one("mfg.message", readonly=True, index="btree_not_null",
-                                 ondelete="set null")
+                                 ondelete="set null", check_company=True)
     company_id = fields.Many2one("res.company", string="Plant", required=True, readonly=True,
                                  index=True)
     canonical_type = fields.Char("Event", readonly=True)
