@@ -185,6 +185,9 @@ class MfgConnector(models.Model):
         self.ensure_one()
         if not self.env.user.has_group("mfg_integration.group_mfg_manager"):
             raise AccessError(_("Only Integration Managers can test connections."))
+        # The id comes from the caller: a connector of another plant must not be contacted
+        # with its credentials on his behalf.
+        self.check_access("write")
         ok, result = self.sudo()._test_connection()
         self.sudo().write({
             "last_test_ok": ok,

@@ -3,14 +3,34 @@
 a plant boundary with an id of another plant, elevated actions need their group."""
 import json
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler
 
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import get_public_method
 from odoo.tests import new_test_user, tagged
 
-from .common import MfgTestCase, envelope
+from .common import LocalHttpServer, MfgTestCase, envelope
 
 SCRAP = {"product": "NOPE", "qty": 1, "uom": "EA", "reason_code": "R", "order_ref": "MO-9"}
+
+
+class GetRecorder(LocalHttpServer):
+    """A real HTTP peer that records the headers of every GET (connection tests)."""
+
+    def __init__(self):
+        self.headers = []
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server API
+                peer.headers.append(dict(self.headers))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self._serve(Handler)
 
 
 @tagged("post_install", "-at_install")
@@ -127,6 +147,27 @@ class TestAccessHardening(MfgTestCase):
         with self.assertRaises(AccessError):
             self.connector.with_user(self.manager).write({"company_id": self.plant_b.id})
         self.assertEqual(self.connector.company_id, self.plant)
+
+    def test_operator_buttons_refuse_messages_of_another_plant(self):
+        self.Message.ingest([envelope("fb2", source="EDGE-B1")])
+        foreign = self.message("fb2", source="EDGE-B1")
+        foreign.write({"state": "dead"})
+        for action in ("action_requeue", "action_cancel", "action_retry_now"):
+            with self.subTest(action=action), self.assertRaises(AccessError):
+                getattr(foreign.with_user(self.operator), action)()
+        self.assertEqual(foreign.state, "dead")
+
+    def test_manager_cannot_test_the_connection_of_another_plant(self):
+        with GetRecorder() as peer:
+            self.connector_b.write({"connector_type": "generic_rest", "auth_method": "api_key",
+                                    "api_key": "plant-b-key", "endpoint_url": peer.base_url})
+            with self.assertRaises(AccessError):
+                self.connector_b.with_user(self.manager).action_test_connection()
+            self.assertEqual(peer.headers, [], "plant B's endpoint was not called with its key")
+            self.connector.write({"connector_type": "generic_rest",
+                                  "endpoint_url": peer.base_url})
+            self.connector.with_user(self.manager).action_test_connection()
+            self.assertEqual(len(peer.headers), 1, "his own plant's connector is tested")
 
     # ------------------------------------------------ finding 3: elevated actions
     def test_read_only_user_cannot_run_a_flow_now(self):
