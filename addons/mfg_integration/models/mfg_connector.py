@@ -182,6 +182,7 @@ class MfgConnector(models.Model):
 
     # ---------------------------------------------------------- test connection
     def action_test_connection(self):
+        """Call the connector's endpoint with its credentials (Integration Managers)."""
         self.ensure_one()
         if not self.env.user.has_group("mfg_integration.group_mfg_manager"):
             raise AccessError(_("Only Integration Managers can test connections."))

@@ -276,7 +276,8 @@ class MfgMessage(models.Model):
                                  subtype_xmlid="mail.mt_note")
 
     def action_retry_now(self):
-        """Process failed messages now, keeping their attempt count."""
+        """Process failed messages now, keeping their attempt count (Integration Operators;
+        writes as superuser on messages read with the user's rights)."""
         self._check_operator()
         targets = self.filtered(lambda m: m.state == "failed")
         if not targets:
@@ -288,7 +289,7 @@ class MfgMessage(models.Model):
         return True
 
     def action_requeue(self):
-        """Start processing again from scratch (attempts reset)."""
+        """Start processing again from scratch, attempts reset (Integration Operators)."""
         self._check_operator()
         targets = self.filtered(lambda m: m.state in REQUEUEABLE_STATES)
         if not targets:
@@ -306,6 +307,7 @@ class MfgMessage(models.Model):
         })
 
     def action_cancel(self):
+        """Cancel messages not done yet (Integration Operators)."""
         self._check_operator()
         targets = self.filtered(lambda m: m.state not in ("done", "cancelled"))
         targets.sudo().write({"state": "cancelled", "next_retry_at": False})
@@ -313,6 +315,7 @@ class MfgMessage(models.Model):
         return True
 
     def action_edit_payload(self):
+        """Open the audited edit-and-replay wizard (Integration Operators)."""
         self.ensure_one()
         self._check_operator()
         return {

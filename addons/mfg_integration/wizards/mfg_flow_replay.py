@@ -31,6 +31,7 @@ class MfgFlowReplay(models.TransientModel):
                                     else 0)
 
     def action_replay(self):
+        """Requeue the flow's messages of the range (Integration Operators)."""
         self.ensure_one()
         if self.date_from > self.date_to:
             raise UserError(_("The start of the range is after its end."))

@@ -26,6 +26,7 @@ class MfgMessageEdit(models.TransientModel):
         return values
 
     def action_apply(self):
+        """Store the edited payload with its audit note and replay (Integration Operators)."""
         self.ensure_one()
         message = self.message_id
         message._check_operator()

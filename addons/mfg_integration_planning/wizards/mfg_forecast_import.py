@@ -41,6 +41,8 @@ class MfgForecastImport(models.TransientModel):
         return values
 
     def action_import(self):
+        """Ingest the file's good rows for the chosen planning system (Integration Operators,
+        for a connector of one of their plants)."""
         self.ensure_one()
         access.ensure_group(self.env, access.OPERATOR, _("import forecasts"))
         # The connector id comes from the caller and the import ingests as superuser into

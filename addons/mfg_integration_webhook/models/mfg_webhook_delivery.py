@@ -249,7 +249,8 @@ class MfgWebhookDelivery(models.Model):
                               "subscription are not sent.", ", ".join(inactive.mapped("name"))))
 
     def action_retry_now(self):
-        """Send failed or pending deliveries now, keeping their attempt count."""
+        """Send failed or pending deliveries now, keeping their attempt count (Integration
+        Operators; writes as superuser on deliveries read with the user's rights)."""
         self._check_operator()
         targets = self.filtered(lambda d: d.state in SENDABLE)
         if not targets:
@@ -261,7 +262,8 @@ class MfgWebhookDelivery(models.Model):
         return True
 
     def action_requeue(self):
-        """Send again from scratch (attempts reset), e.g. after the receiver was fixed."""
+        """Send again from scratch (attempts reset), e.g. after the receiver was fixed
+        (Integration Operators)."""
         self._check_operator()
         targets = self.filtered(lambda d: d.state in REQUEUEABLE)
         if not targets:
