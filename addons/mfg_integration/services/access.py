@@ -5,7 +5,6 @@ Record rules are checked on the records *before* a write; they do not stop a use
 moving a record (or pointing a wizard) into a plant he is not allowed in. These helpers
 close that gap wherever a company or a plant-scoped id comes from the caller.
 """
-from odoo import _
 from odoo.exceptions import AccessError
 
 OPERATOR = "mfg_integration.group_mfg_operator"
@@ -22,7 +21,7 @@ def ensure_companies_allowed(env, companies, what):
         return
     foreign = companies.sudo() - env.user.company_ids
     if foreign:
-        raise AccessError(_("%(what)s belongs to plant(s) %(plants)s, which user %(user)s is "
+        raise AccessError(env._("%(what)s belongs to plant(s) %(plants)s, which user %(user)s is "
                             "not allowed in.", what=what,
                             plants=", ".join(foreign.mapped("name")), user=env.user.login))
 
@@ -31,5 +30,6 @@ def ensure_group(env, group_xmlid, action):
     """Refuse ``action`` (a sentence fragment) unless the user has ``group_xmlid``."""
     if env.su or env.user.has_group(group_xmlid):
         return
-    role = _("Integration Managers") if group_xmlid == MANAGER else _("Integration Operators")
-    raise AccessError(_("Only %(role)s can %(action)s.", role=role, action=action))
+    role = env._("Integration Managers") if group_xmlid == MANAGER else \
+        env._("Integration Operators")
+    raise AccessError(env._("Only %(role)s can %(action)s.", role=role, action=action))
