@@ -267,6 +267,15 @@ class MfgMessage(models.Model):
             raise AccessError(_("Only Integration Operators can retry, requeue or cancel "
                                 "messages."))
 
+    def _mail_get_operation_for_mail_message_operation(self, message_operation):
+        # Operators have no write access on messages, yet their notes in the chatter are part
+        # of the story of a message: posting needs read access plus the Operator group.
+        result = super()._mail_get_operation_for_mail_message_operation(message_operation)
+        if message_operation == "create" and \
+                self.env.user.has_group("mfg_integration.group_mfg_operator"):
+            result = dict.fromkeys(result, "read")
+        return result
+
     def _log_action(self, text):
         # Operators have no write access on messages (so they cannot post through the
         # ORM); the note is posted as superuser but signed with the operator's name.

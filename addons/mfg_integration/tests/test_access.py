@@ -91,6 +91,16 @@ class TestAccessHardening(MfgTestCase):
         replay.action_replay()
         self.assertEqual(other.state, "received")
 
+    def test_operator_posts_notes_but_read_only_user_does_not(self):
+        message = self._exception_message("n1")
+        message.with_user(self.operator).message_post(body="Called the line lead",
+                                                      message_type="comment",
+                                                      subtype_xmlid="mail.mt_note")
+        self.assertIn("Called the line lead", message.message_ids[0].body)
+        with self.assertRaises(AccessError):
+            message.with_user(self.user).message_post(body="hello", message_type="comment",
+                                                      subtype_xmlid="mail.mt_note")
+
     def test_edit_wizard_refuses_a_message_of_another_plant(self):
         self.Message.ingest([envelope("fb1", source="EDGE-B1")])
         foreign = self.message("fb1", source="EDGE-B1")
