@@ -54,6 +54,13 @@ class MfgQualityHold(models.Model):
             )
         return holds
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # The record rule only saw the plant before the write.
+            access.ensure_companies_allowed(self.env, self.company_id, _("A quality hold"))
+        return result
+
     def action_release(self):
         """Release the holds, close their activities and retry what they blocked.
 

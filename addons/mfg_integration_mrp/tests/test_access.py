@@ -27,6 +27,18 @@ class TestMrpAccess(MfgMrpCase):
         self.assertEqual((hold.active, hold.production_id), (False, production))
         self.assertTrue(hold.released_at)
 
+    def test_quality_manager_cannot_move_a_hold_to_another_plant(self):
+        quality_manager = self.env["res.users"].create({
+            "name": "QM", "login": "qm", "company_id": self.plant.id,
+            "company_ids": [(6, 0, self.plant.ids)],
+            "group_ids": [(6, 0, self.env.ref("mrp.group_mrp_manager").ids)]})
+        hold = self.env["mfg.quality.hold"].create({"lot_name": "L-1", "reason": "suspect",
+                                                    "company_id": self.plant.id})
+        with self.assertRaises(AccessError):
+            hold.with_user(quality_manager).write({"company_id": self.plant_b.id})
+        hold.with_user(quality_manager).write({"reason": "suspect coil"})
+        self.assertEqual(hold.company_id, self.plant)
+
     def test_operator_only_resolves_reconciliation_lines(self):
         production, other = self.new_order(qty=2), self.new_order(qty=3)
         line = self.env["mfg.reconciliation.line"].create({
