@@ -83,6 +83,20 @@ class MfgFlow(models.Model):
         "A connector has one flow per canonical type and direction.",
     )
 
+    # The plant follows the connector: a connector of another plant would move the flow
+    # (and the messages it routes) there.
+    @api.model_create_multi
+    def create(self, vals_list):
+        flows = super().create(vals_list)
+        access.ensure_companies_allowed(self.env, flows.company_id, _("A flow"))
+        return flows
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "connector_id" in vals:
+            access.ensure_companies_allowed(self.env, self.company_id, _("A flow"))
+        return result
+
     @api.constrains("max_attempts", "backoff_base_s", "backoff_factor", "backoff_cap_s",
                     "batch_size", "batch_window_s")
     def _check_policy(self):

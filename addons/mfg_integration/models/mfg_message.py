@@ -8,6 +8,7 @@ from mfg_canonical import ENVELOPE_FIELDS
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..services import access
 from ..services import ingest as ingest_service
 
 _logger = logging.getLogger(__name__)
@@ -106,6 +107,14 @@ class MfgMessage(models.Model):
 
     _source_key_uniq = models.Constraint(
         "UNIQUE(source, key)", "A message with this key was already received from this source.")
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals or "connector_id" in vals:
+            # check_company keeps connector and plant consistent; this keeps them in the
+            # writer's plants (the record rule only saw the plant before the write).
+            access.ensure_companies_allowed(self.env, self.company_id, _("A message"))
+        return result
 
     @api.depends("payload")
     def _compute_payload_text(self):

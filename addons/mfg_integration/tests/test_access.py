@@ -153,10 +153,23 @@ class TestAccessHardening(MfgTestCase):
         with self.assertRaises(AccessError):
             self.env["mfg.connector"].with_user(self.manager).edge_heartbeat("EDGE-B1")
 
-    def test_manager_cannot_move_a_connector_to_a_plant_he_is_not_in(self):
+    def test_manager_cannot_move_records_to_a_plant_he_is_not_in(self):
         with self.assertRaises(AccessError):
             self.connector.with_user(self.manager).write({"company_id": self.plant_b.id})
         self.assertEqual(self.connector.company_id, self.plant)
+        with self.assertRaises(AccessError):
+            self.flow_scrap.with_user(self.manager).write({"connector_id": self.connector_b.id})
+        self.assertEqual(self.flow_scrap.company_id, self.plant)
+        with self.assertRaises(AccessError):
+            self.env["mfg.flow"].with_user(self.manager).create({
+                "name": "into B", "connector_id": self.connector_b.id,
+                "canonical_type": "machine.counter"})
+        message = self._exception_message("mv1")
+        with self.assertRaises(AccessError):
+            message.with_user(self.manager).write({"company_id": self.plant_b.id,
+                                                   "connector_id": self.connector_b.id,
+                                                   "flow_id": False})
+        self.assertEqual(message.company_id, self.plant)
 
     def test_operator_buttons_refuse_messages_of_another_plant(self):
         self.Message.ingest([envelope("fb2", source="EDGE-B1")])

@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.services import access
 
 from ..services import replenishment
 
@@ -50,6 +51,13 @@ class MfgDemandForecast(models.Model):
     _period_uniq = models.Constraint(
         "UNIQUE(company_id, product_id, location_id, date_start, date_end)",
         "There is one forecast per product, location and period.")
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # The record rule only saw the plant before the write.
+            access.ensure_companies_allowed(self.env, self.company_id, _("A forecast"))
+        return result
 
     @api.depends("product_id", "date_start", "date_end")
     def _compute_display_name(self):
