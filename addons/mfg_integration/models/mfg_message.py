@@ -286,8 +286,8 @@ class MfgMessage(models.Model):
         return result
 
     def _log_action(self, text):
-        # Operators have no write access on messages (so they cannot post through the
-        # ORM); the note is posted as superuser but signed with the operator's name.
+        # The note records an action, whatever the user's own posting rights: posted as
+        # superuser, signed with the acting user's name.
         author = self.env.user.partner_id.id
         for message in self.sudo():
             message.message_post(body=text, message_type="comment", author_id=author,
