@@ -7,6 +7,7 @@ import requests
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..services import access
 from ..services.transport import build_auth_headers
 
 CONNECTOR_TYPES = [
@@ -42,6 +43,7 @@ class MfgConnector(models.Model):
     _description = "Integration Connector"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(
@@ -65,6 +67,7 @@ class MfgConnector(models.Model):
     warehouse_id = fields.Many2one(
         "stock.warehouse",
         tracking=True,
+        check_company=True,
         domain="[('company_id', '=', company_id)]",
         help="Optional warehouse when a plant has several.",
     )
@@ -165,20 +168,27 @@ class MfgConnector(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         connectors = super().create(vals_list)
+        access.ensure_companies_allowed(self.env, connectors.company_id, _("A connector"))
         connectors._ensure_channel()
         return connectors
 
     def write(self, vals):
         result = super().write(vals)
+        if "company_id" in vals:
+            access.ensure_companies_allowed(self.env, self.company_id, _("A connector"))
         if "code" in vals:
             self._ensure_channel()
         return result
 
     # ---------------------------------------------------------- test connection
     def action_test_connection(self):
+        """Call the connector's endpoint with its credentials (Integration Managers)."""
         self.ensure_one()
         if not self.env.user.has_group("mfg_integration.group_mfg_manager"):
             raise AccessError(_("Only Integration Managers can test connections."))
+        # The id comes from the caller: a connector of another plant must not be contacted
+        # with its credentials on his behalf.
+        self.check_access("write")
         ok, result = self.sudo()._test_connection()
         self.sudo().write({
             "last_test_ok": ok,

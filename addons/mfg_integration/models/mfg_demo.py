@@ -1,7 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+
+from ..services import access
 
 
 class MfgDemo(models.AbstractModel):
@@ -12,6 +14,9 @@ class MfgDemo(models.AbstractModel):
 
     @api.model
     def populate(self):
+        """Load the demo messages (Integration Managers only: it ingests and processes
+        as superuser)."""
+        access.ensure_group(self.env, access.MANAGER, _("load the demo data"))
         now = fields.Datetime.now().replace(microsecond=0)
 
         def at(minutes_ago):

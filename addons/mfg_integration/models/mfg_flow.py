@@ -6,6 +6,7 @@ from mfg_canonical import available_types
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..services import access
 from ..services.backoff import retry_delay_seconds
 
 
@@ -24,12 +25,13 @@ class MfgFlow(models.Model):
     _description = "Integration Flow"
     _inherit = ["mail.thread"]
     _order = "connector_id, sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
     connector_id = fields.Many2one("mfg.connector", required=True, ondelete="cascade",
-                                   tracking=True, index=True)
+                                   tracking=True, index=True, check_company=True)
     company_id = fields.Many2one(related="connector_id.company_id", store=True, string="Plant")
     canonical_type = fields.Selection(_canonical_type_selection, required=True, tracking=True)
     schema_version = fields.Integer(default=1, required=True, tracking=True)
@@ -81,6 +83,20 @@ class MfgFlow(models.Model):
         "A connector has one flow per canonical type and direction.",
     )
 
+    # The plant follows the connector: a connector of another plant would move the flow
+    # (and the messages it routes) there.
+    @api.model_create_multi
+    def create(self, vals_list):
+        flows = super().create(vals_list)
+        access.ensure_companies_allowed(self.env, flows.company_id, _("A flow"))
+        return flows
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "connector_id" in vals:
+            access.ensure_companies_allowed(self.env, self.company_id, _("A flow"))
+        return result
+
     @api.constrains("max_attempts", "backoff_base_s", "backoff_factor", "backoff_cap_s",
                     "batch_size", "batch_window_s")
     def _check_policy(self):
@@ -114,12 +130,14 @@ class MfgFlow(models.Model):
             flow.pending_count = pending.get(flow, 0)
             flow.dead_count = dead.get(flow, 0)
 
+    @api.private
     def retry_delay(self, attempt):
         self.ensure_one()
         return timedelta(seconds=retry_delay_seconds(
             attempt, self.backoff_base_s, self.backoff_factor, self.backoff_cap_s,
             self.backoff_jitter))
 
+    @api.private
     def ordering_key_of(self, payload):
         self.ensure_one()
         if not self.ordering_key_field or not isinstance(payload, dict):
@@ -154,7 +172,15 @@ class MfgFlow(models.Model):
         return _("%s message(s) of the window queued", len(pending))
 
     def action_run_now(self):
-        self._enqueue_pending()
+        """Process the waiting messages of these flows now (Integration Operators).
+
+        The flows are checked against the user's rights (record rules keep other plants
+        out) before the run (pull, queueing) goes on as superuser.
+        """
+        access.ensure_group(self.env, access.OPERATOR, _("run a flow now"))
+        self.check_access("read")
+        self.sudo()._enqueue_pending()
+        return True
 
     def action_view_messages(self):
         self.ensure_one()

@@ -2,6 +2,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..services import access
+
 # mapping type -> (target field on mfg.mapping, how the resolved value is exposed)
 MAPPING_TARGETS = {
     "product": "product_id",
@@ -38,21 +40,23 @@ class MfgMapping(models.Model):
     _description = "Integration Mapping"
     _inherit = ["mail.thread"]
     _order = "mapping_type, external_code"
+    # Operators maintain mappings: connector and targets must belong to the mapping's plant.
+    _check_company_auto = True
 
     mapping_type = fields.Selection(MAPPING_TYPES, required=True, tracking=True, index=True)
     external_code = fields.Char(required=True, tracking=True, index=True)
     external_label = fields.Char(help="Description in the external system.")
-    connector_id = fields.Many2one("mfg.connector", tracking=True, ondelete="cascade",
+    connector_id = fields.Many2one("mfg.connector", tracking=True, ondelete="cascade", check_company=True,
                                    help="Empty: valid for all connectors of the plant.")
     company_id = fields.Many2one("res.company", string="Plant", required=True, tracking=True,
                                  default=lambda self: self.env.company)
     active = fields.Boolean(default=True, tracking=True)
-    product_id = fields.Many2one("product.product", tracking=True)
-    workcenter_id = fields.Many2one("mrp.workcenter", string="Work center", tracking=True)
-    location_id = fields.Many2one("stock.location", tracking=True)
+    product_id = fields.Many2one("product.product", tracking=True, check_company=True)
+    workcenter_id = fields.Many2one("mrp.workcenter", string="Work center", tracking=True, check_company=True)
+    location_id = fields.Many2one("stock.location", tracking=True, check_company=True)
     uom_id = fields.Many2one("uom.uom", string="Unit of measure", tracking=True)
-    partner_id = fields.Many2one("res.partner", tracking=True)
-    equipment_id = fields.Many2one("maintenance.equipment", tracking=True)
+    partner_id = fields.Many2one("res.partner", tracking=True, check_company=True)
+    equipment_id = fields.Many2one("maintenance.equipment", tracking=True, check_company=True)
     loss_id = fields.Many2one("mrp.workcenter.productivity.loss", string="Loss reason",
                               tracking=True)
     scrap_reason_tag_id = fields.Many2one("stock.scrap.reason.tag", string="Scrap reason",
@@ -65,6 +69,19 @@ class MfgMapping(models.Model):
         "UNIQUE NULLS NOT DISTINCT (mapping_type, external_code, connector_id, company_id)",
         "This external code is already mapped for this plant and connector.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        mappings = super().create(vals_list)
+        access.ensure_companies_allowed(self.env, mappings.company_id, _("A mapping"))
+        return mappings
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # The record rule only saw the plant before the write.
+            access.ensure_companies_allowed(self.env, self.company_id, _("A mapping"))
+        return result
 
     @api.depends("mapping_type", *set(MAPPING_TARGETS.values()))
     def _compute_target_display(self):
@@ -119,7 +136,8 @@ class MfgMapping(models.Model):
         return lookup
 
     def action_reprocess_waiting(self):
-        """Requeue the exception messages that were waiting for these codes."""
+        """Requeue the exception messages that were waiting for these codes (Operators)."""
+        access.ensure_group(self.env, access.OPERATOR, _("requeue waiting messages"))
         Message = self.env["mfg.message"]
         waiting = Message.search([("state", "=", "exception"),
                                   ("company_id", "in", self.company_id.ids)])

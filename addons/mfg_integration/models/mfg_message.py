@@ -8,6 +8,7 @@ from mfg_canonical import ENVELOPE_FIELDS
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..services import access
 from ..services import ingest as ingest_service
 
 _logger = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ class MfgMessage(models.Model):
     _description = "Integration Message"
     _inherit = ["mail.thread", "mfg.message.processing"]
     _order = "received_at desc, id desc"
+    # Connector, flow and plant of a message always agree (ingest writes rows in SQL with
+    # the connector's plant; create_outbound and managers go through the ORM check).
+    _check_company_auto = True
     _rec_names_search = ["key", "name", "ordering_key", "correlation_id"]
 
     name = fields.Char(readonly=True)
@@ -66,8 +70,9 @@ class MfgMessage(models.Model):
     original_payload = fields.Json(readonly=True, copy=False)
     edited = fields.Boolean(readonly=True, copy=False)
     connector_id = fields.Many2one("mfg.connector", required=True, readonly=True, index=True,
-                                   ondelete="restrict")
-    flow_id = fields.Many2one("mfg.flow", readonly=True, index=True, ondelete="set null")
+                                   ondelete="restrict", check_company=True)
+    flow_id = fields.Many2one("mfg.flow", readonly=True, index=True, ondelete="set null",
+                              check_company=True)
     company_id = fields.Many2one("res.company", string="Plant", required=True, readonly=True,
                                  index=True)
     direction = fields.Selection([("in", "Inbound"), ("out", "Outbound")], required=True,
@@ -103,6 +108,14 @@ class MfgMessage(models.Model):
     _source_key_uniq = models.Constraint(
         "UNIQUE(source, key)", "A message with this key was already received from this source.")
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals or "connector_id" in vals:
+            # check_company keeps connector and plant consistent; this keeps them in the
+            # writer's plants (the record rule only saw the plant before the write).
+            access.ensure_companies_allowed(self.env, self.company_id, _("A message"))
+        return result
+
     @api.depends("payload")
     def _compute_payload_text(self):
         for message in self:
@@ -118,6 +131,7 @@ class MfgMessage(models.Model):
         for message in self:
             message.display_name = f"{message.canonical_type or ''} {message.key or ''}".strip()
 
+    @api.private
     def as_envelope(self):
         self.ensure_one()
         envelope = {
@@ -147,7 +161,18 @@ class MfgMessage(models.Model):
     @api.model
     def _check_ingest_rights(self, connectors):
         """Refuse the call unless the user may submit for every connector given."""
-        if self.env.su or self.env.user.has_group("mfg_integration.group_mfg_manager"):
+        if self.env.su:
+            return
+        if self.env.user.has_group("mfg_integration.group_mfg_manager"):
+            # A manager is trusted within his plants only: a source code of another plant
+            # would store (and process) data there.
+            foreign = connectors.sudo().filtered(
+                lambda c: c.company_id not in self.env.user.company_ids)
+            if foreign:
+                raise AccessError(_("User %(user)s may not submit for source(s) %(codes)s of "
+                                    "a plant he is not allowed in: nothing was stored.",
+                                    user=self.env.user.login,
+                                    codes=", ".join(sorted(foreign.mapped("code")))))
             return
         if not self.env.user.has_group("mfg_integration.group_mfg_ingest"):
             raise AccessError(_("You are not allowed to submit integration messages: the user "
@@ -200,6 +225,7 @@ class MfgMessage(models.Model):
                          accepted, duplicates, len(plan.rejected), plan.rejected[0]["error"])
         return {"accepted": accepted, "duplicates": duplicates, "rejected": plan.rejected}
 
+    @api.private
     @api.model
     def create_outbound(self, connector, canonical_type, payload, key, occurred_at=None,
                         correlation_id=None, plant=None):
@@ -250,13 +276,26 @@ class MfgMessage(models.Model):
             raise AccessError(_("Only Integration Operators can retry, requeue or cancel "
                                 "messages."))
 
+    def _mail_get_operation_for_mail_message_operation(self, message_operation):
+        # Operators have no write access on messages, yet their notes in the chatter are part
+        # of the story of a message: posting needs read access plus the Operator group.
+        result = super()._mail_get_operation_for_mail_message_operation(message_operation)
+        if message_operation == "create" and \
+                self.env.user.has_group("mfg_integration.group_mfg_operator"):
+            result = dict.fromkeys(result, "read")
+        return result
+
     def _log_action(self, text):
-        for message in self:
-            message.message_post(body=text, message_type="comment",
+        # The note records an action, whatever the user's own posting rights: posted as
+        # superuser, signed with the acting user's name.
+        author = self.env.user.partner_id.id
+        for message in self.sudo():
+            message.message_post(body=text, message_type="comment", author_id=author,
                                  subtype_xmlid="mail.mt_note")
 
     def action_retry_now(self):
-        """Process failed messages now, keeping their attempt count."""
+        """Process failed messages now, keeping their attempt count (Integration Operators;
+        writes as superuser on messages read with the user's rights)."""
         self._check_operator()
         targets = self.filtered(lambda m: m.state == "failed")
         if not targets:
@@ -268,7 +307,7 @@ class MfgMessage(models.Model):
         return True
 
     def action_requeue(self):
-        """Start processing again from scratch (attempts reset)."""
+        """Start processing again from scratch, attempts reset (Integration Operators)."""
         self._check_operator()
         targets = self.filtered(lambda m: m.state in REQUEUEABLE_STATES)
         if not targets:
@@ -286,6 +325,7 @@ class MfgMessage(models.Model):
         })
 
     def action_cancel(self):
+        """Cancel messages not done yet (Integration Operators)."""
         self._check_operator()
         targets = self.filtered(lambda m: m.state not in ("done", "cancelled"))
         targets.sudo().write({"state": "cancelled", "next_retry_at": False})
@@ -293,6 +333,7 @@ class MfgMessage(models.Model):
         return True
 
     def action_edit_payload(self):
+        """Open the audited edit-and-replay wizard (Integration Operators)."""
         self.ensure_one()
         self._check_operator()
         return {

@@ -31,9 +31,12 @@ class MfgFlowReplay(models.TransientModel):
                                     else 0)
 
     def action_replay(self):
+        """Requeue the flow's messages of the range (Integration Operators)."""
         self.ensure_one()
         if self.date_from > self.date_to:
             raise UserError(_("The start of the range is after its end."))
+        # The flow id comes from the caller: the record rules decide before any sudo().
+        self.flow_id.check_access("read")
         messages = self.env["mfg.message"].search(self._domain(), order="occurred_at, id")
         if not messages:
             raise UserError(_("No message of this flow to replay in that range."))

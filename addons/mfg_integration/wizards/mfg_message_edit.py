@@ -26,9 +26,12 @@ class MfgMessageEdit(models.TransientModel):
         return values
 
     def action_apply(self):
+        """Store the edited payload with its audit note and replay (Integration Operators)."""
         self.ensure_one()
         message = self.message_id
         message._check_operator()
+        # The message id comes from the caller: the record rules decide before any sudo().
+        message.check_access("read")
         if message.state == "done":
             raise UserError(_("A done message cannot be edited; replay the flow instead."))
         try:
@@ -47,10 +50,13 @@ class MfgMessageEdit(models.TransientModel):
         if not message.original_payload:
             values["original_payload"] = message.payload
         message.sudo().write(values)
-        message.message_post(
+        # Operators cannot write messages, so the audit note is posted as superuser in the
+        # operator's name.
+        message.sudo().message_post(
             body=_("Payload edited by %(user)s. Reason: %(reason)s\nBefore: %(before)s\n"
                    "After: %(after)s", user=self.env.user.name, reason=self.reason,
                    before=before, after=after),
+            author_id=self.env.user.partner_id.id,
             subtype_xmlid="mail.mt_note",
         )
         message._reset_for_processing()

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
 
+from odoo.addons.mfg_integration.services import access
+
 
 class MfgQualityHold(models.Model):
     """A reason not to complete a manufacturing order: a quality hold placed by the quality
@@ -11,19 +13,21 @@ class MfgQualityHold(models.Model):
     _description = "Quality hold on a manufacturing order or lot"
     _inherit = ["mail.thread"]
     _order = "active desc, create_date desc"
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     kind = fields.Selection([("hold", "Quality hold"), ("failed_result", "Failed inspection")],
                             required=True, default="hold", tracking=True)
     production_id = fields.Many2one("mrp.production", index=True, ondelete="cascade",
-                                    tracking=True)
+                                    tracking=True, check_company=True)
     lot_name = fields.Char("Lot", index="btree_not_null", tracking=True)
     characteristic = fields.Char(tracking=True)
     reason = fields.Char(tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     released_at = fields.Datetime(readonly=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
-    message_id_origin = fields.Many2one("mfg.message", "Placed by message", readonly=True)
+    message_id_origin = fields.Many2one("mfg.message", "Placed by message", readonly=True,
+                                        check_company=True)
 
     @api.depends("kind", "characteristic", "reason", "production_id", "lot_name")
     def _compute_name(self):
@@ -50,11 +54,28 @@ class MfgQualityHold(models.Model):
             )
         return holds
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # The record rule only saw the plant before the write.
+            access.ensure_companies_allowed(self.env, self.company_id, _("A quality hold"))
+        return result
+
     def action_release(self):
-        """Release the holds, close their activities and retry what they blocked."""
+        """Release the holds, close their activities and retry what they blocked.
+
+        Integration Operators and MRP managers. Operators have no write access on holds
+        (so they cannot repoint one to another order or plant): the release is written as
+        superuser on holds read with the user's rights.
+        """
+        if not self.env.user.has_group("mrp.group_mrp_manager"):
+            access.ensure_group(self.env, access.OPERATOR, _("release quality holds"))
+        self.check_access("read")
         open_holds = self.filtered("active")
-        open_holds.write({"active": False, "released_at": fields.Datetime.now()})
-        for hold in open_holds.filtered("production_id"):
+        open_holds.sudo().write({"active": False, "released_at": fields.Datetime.now()})
+        # Operators need not be MRP users: the order side runs as superuser too (still in
+        # the operator's name: sudo() keeps the user).
+        for hold in open_holds.sudo().filtered("production_id"):
             production = hold.production_id
             if not production._mfg_blocking_holds():
                 prefix = self.env._("Quality:")

@@ -1,5 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+from odoo.addons.mfg_integration.services import access
+
+# What a non-manager may change on a reconciliation line: mark it resolved.
+OPERATOR_FIELDS = {"resolved"}
 
 
 class MfgReconciliationLine(models.Model):
@@ -8,8 +14,10 @@ class MfgReconciliationLine(models.Model):
     _name = "mfg.reconciliation.line"
     _description = "MO / shop-floor reconciliation mismatch"
     _order = "checked_at desc, id desc"
+    _check_company_auto = True
 
     production_id = fields.Many2one("mrp.production", required=True, ondelete="cascade",
+                                    check_company=True,
                                     index=True)
     company_id = fields.Many2one(related="production_id.company_id", store=True)
     checked_at = fields.Datetime(required=True, default=fields.Datetime.now)
@@ -20,6 +28,14 @@ class MfgReconciliationLine(models.Model):
     difference = fields.Float(digits="Product Unit")
     issue = fields.Char(required=True)
     resolved = fields.Boolean(default=False)
+
+    def write(self, vals):
+        if not self.env.su and not self.env.user.has_group(access.MANAGER):
+            forbidden = set(vals) - OPERATOR_FIELDS
+            if forbidden:
+                raise AccessError(_("Only Integration Managers can change %s of a "
+                                    "reconciliation line.", ", ".join(sorted(forbidden))))
+        return super().write(vals)
 
     @api.model
     def _cron_reconcile(self):

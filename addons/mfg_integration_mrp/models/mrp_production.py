@@ -15,7 +15,7 @@ class MrpProduction(models.Model):
         "External order ref", index="btree_not_null", copy=False, tracking=True,
         help="Order number in the system that owns the order header (e.g. SAP).")
     mfg_source_connector_id = fields.Many2one(
-        "mfg.connector", "Created by connector", readonly=True, copy=False)
+        "mfg.connector", "Created by connector", readonly=True, copy=False, check_company=True)
     mfg_reported_good_qty = fields.Float("Good qty reported", readonly=True, copy=False,
                                          digits="Product Unit")
     mfg_reported_scrap_qty = fields.Float("Scrap qty reported", readonly=True, copy=False,

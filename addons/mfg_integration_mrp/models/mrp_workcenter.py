@@ -11,6 +11,6 @@ class MrpWorkcenter(models.Model):
         "maintenance request on the stopped equipment. 0 disables it.",
     )
     mfg_equipment_id = fields.Many2one(
-        "maintenance.equipment", "Main equipment",
+        "maintenance.equipment", "Main equipment", check_company=True,
         help="Equipment that gets the maintenance request when the stop names no asset.",
     )

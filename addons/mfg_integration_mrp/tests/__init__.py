@@ -2,3 +2,4 @@ from . import test_order_release
 from . import test_shopfloor_sequence
 from . import test_downtime_quality
 from . import test_batching
+from . import test_access

@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.services import access
 
 from ..services import replenishment
 
@@ -22,14 +23,18 @@ class MfgDemandForecast(models.Model):
     _description = "Demand Forecast"
     _inherit = ["mail.thread"]
     _order = "date_start, product_id"
+    _check_company_auto = True
 
-    product_id = fields.Many2one("product.product", required=True, index=True, readonly=True)
+    product_id = fields.Many2one("product.product", required=True, index=True, readonly=True,
+                                 check_company=True)
     product_tmpl_id = fields.Many2one(related="product_id.product_tmpl_id")
     uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
     company_id = fields.Many2one("res.company", string="Plant", required=True, readonly=True,
                                  index=True)
-    warehouse_id = fields.Many2one("stock.warehouse", required=True, readonly=True)
-    location_id = fields.Many2one("stock.location", required=True, readonly=True)
+    warehouse_id = fields.Many2one("stock.warehouse", required=True, readonly=True,
+                                   check_company=True)
+    location_id = fields.Many2one("stock.location", required=True, readonly=True,
+                                  check_company=True)
     date_start = fields.Date("Period start", required=True, readonly=True)
     date_end = fields.Date("Period end", required=True, readonly=True)
     qty = fields.Float("Forecast", digits="Product Unit", readonly=True, tracking=True)
@@ -39,13 +44,20 @@ class MfgDemandForecast(models.Model):
     demand_shift = fields.Boolean(readonly=True,
                                   help="The last change exceeded the plant's threshold.")
     source_message_id = fields.Many2one("mfg.message", string="Source message", readonly=True,
-                                 ondelete="set null")
+                                        ondelete="set null", check_company=True)
     orderpoint_id = fields.Many2one("stock.warehouse.orderpoint", string="Reordering rule",
-                                    readonly=True, ondelete="set null")
+                                    readonly=True, ondelete="set null", check_company=True)
 
     _period_uniq = models.Constraint(
         "UNIQUE(company_id, product_id, location_id, date_start, date_end)",
         "There is one forecast per product, location and period.")
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # The record rule only saw the plant before the write.
+            access.ensure_companies_allowed(self.env, self.company_id, _("A forecast"))
+        return result
 
     @api.depends("product_id", "date_start", "date_end")
     def _compute_display_name(self):

@@ -10,6 +10,7 @@ import requests
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.services.transport import (
     PeerRejected,
     TransportError,
@@ -35,6 +36,9 @@ class MfgPlanningExport(models.Model):
     _description = "Planning History Export"
     _inherit = ["mail.thread"]
     _order = "name"
+    # The push runs with the connector's credentials under sudo(): the connector must be
+    # one of the export's plant.
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
@@ -44,7 +48,7 @@ class MfgPlanningExport(models.Model):
     store_file = fields.Boolean("Store CSV file", default=True, tracking=True)
     push_url = fields.Char("Push to URL", tracking=True,
                            help="Each run POSTs its rows as JSON to this URL.")
-    connector_id = fields.Many2one("mfg.connector", tracking=True,
+    connector_id = fields.Many2one("mfg.connector", tracking=True, check_company=True,
                                    help="Authentication, timeout and TLS settings of the push.")
     interval_min = fields.Integer("Every (minutes)", default=1440, tracking=True)
     next_run_at = fields.Datetime(tracking=True)
@@ -125,6 +129,10 @@ class MfgPlanningExport(models.Model):
             export._run()
 
     def action_run_now(self):
+        """Export now (Integration Managers: the run reads the plant's history as
+        superuser and pushes it with the connector's credentials)."""
+        access.ensure_group(self.env, access.MANAGER, _("run a planning export now"))
+        self.check_access("write")
         for export in self:
             export._run()
         return True
@@ -191,10 +199,19 @@ class MfgPlanningExport(models.Model):
                 "res_model": "ir.attachment", "view_mode": "list,form",
                 "domain": [("res_model", "=", self._name), ("res_id", "=", self.id)]}
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        exports = super().create(vals_list)
+        access.ensure_companies_allowed(self.env, exports.company_id, _("A planning export"))
+        return exports
+
     def write(self, vals):
         if "checkpoint_date" in vals and not vals["checkpoint_date"]:
             vals["checkpoint_id"] = 0
-        return super().write(vals)
+        result = super().write(vals)
+        if "company_id" in vals:
+            access.ensure_companies_allowed(self.env, self.company_id, _("A planning export"))
+        return result
 
     @api.constrains("interval_min", "batch_limit")
     def _check_numbers(self):

@@ -4,6 +4,8 @@ import base64
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.mfg_integration.services import access
+
 from ..services import forecast_csv
 
 
@@ -39,9 +41,15 @@ class MfgForecastImport(models.TransientModel):
         return values
 
     def action_import(self):
+        """Ingest the file's good rows for the chosen planning system (Integration Operators,
+        for a connector of one of their plants)."""
         self.ensure_one()
-        if not self.env.user.has_group("mfg_integration.group_mfg_operator"):
-            raise UserError(_("Only Integration Operators can import forecasts."))
+        access.ensure_group(self.env, access.OPERATOR, _("import forecasts"))
+        # The connector id comes from the caller and the import ingests as superuser into
+        # the connector's plant: it must be a connector the user sees, of his plants.
+        self.connector_id.check_access("read")
+        access.ensure_companies_allowed(self.env, self.connector_id.company_id,
+                                        _("Planning system %s", self.connector_id.sudo().code))
         raw = base64.b64decode(self.file or b"")
         connector = self.connector_id.sudo()
         lookup = self.env["mfg.mapping"].sudo()._lookup_cache()

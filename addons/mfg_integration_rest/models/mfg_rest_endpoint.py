@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.mfg_integration.models.mfg_mapping import MAPPING_TARGETS, MAPPING_TYPES
 from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.services.transport import (
     PeerRejected,
     TransportError,
@@ -45,11 +46,13 @@ class MfgRestEndpoint(models.Model):
     _description = "REST Endpoint of a Flow"
     _inherit = ["mail.thread"]
     _order = "flow_id, sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
     flow_id = fields.Many2one("mfg.flow", required=True, ondelete="cascade", index=True,
+                              check_company=True,
                               tracking=True, domain="[('connector_id.connector_type', 'in', "
                               "('mes_rest', 'generic_rest'))]")
     connector_id = fields.Many2one(related="flow_id.connector_id", store=True, index=True)
@@ -298,10 +301,28 @@ class MfgRestEndpoint(models.Model):
         return _("%(summary)s, reference %(ref)s", summary=summary, ref=reference)
 
     # ----------------------------------------------------------------- pull
+    # The plant follows the flow: a flow of another plant would move the endpoint (and the
+    # pulls it runs with that connector's credentials) there.
+    @api.model_create_multi
+    def create(self, vals_list):
+        endpoints = super().create(vals_list)
+        access.ensure_companies_allowed(self.env, endpoints.company_id, _("A REST endpoint"))
+        return endpoints
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "flow_id" in vals:
+            access.ensure_companies_allowed(self.env, self.company_id, _("A REST endpoint"))
+        return result
+
     def action_pull_now(self):
+        """Pull now (Integration Operators; the pull runs as superuser with the connector's
+        credentials, once the endpoint was read with the user's rights)."""
         self.ensure_one()
         if not self.env.user.has_group("mfg_integration.group_mfg_operator"):
             raise AccessError(_("Only Integration Operators can start a pull."))
+        # The id comes from the caller: record rules decide before sudo().
+        self.check_access("read")
         # Real-time flows process what was pulled at once (ingest queues it); scheduled
         # flows at their next run.
         ok, text = self.sudo()._pull()

@@ -3,6 +3,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.mfg_integration.models.mfg_mapping import MAPPING_TYPES
+from odoo.addons.mfg_integration.services import access
 
 from ..services import rest_mapping
 
@@ -17,8 +18,10 @@ class MfgRestFieldMap(models.Model):
     _name = "mfg.rest.field.map"
     _description = "REST Field Mapping Line"
     _order = "endpoint_id, kind, sequence, id"
+    _check_company_auto = True
 
     endpoint_id = fields.Many2one("mfg.rest.endpoint", required=True, ondelete="cascade",
+                                  check_company=True,
                                   index=True)
     company_id = fields.Many2one(related="endpoint_id.company_id", store=True, string="Plant")
     sequence = fields.Integer(default=10)
@@ -38,6 +41,19 @@ class MfgRestFieldMap(models.Model):
                               "*=warning (* = any other value).")
     required = fields.Boolean(default=True,
                               help="Unticked: a missing source leaves the target out.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        access.ensure_companies_allowed(self.env, lines.company_id, _("A REST field mapping"))
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "endpoint_id" in vals:
+            access.ensure_companies_allowed(self.env, self.company_id,
+                                            _("A REST field mapping"))
+        return result
 
     @api.constrains("target_path", "source_path", "transform", "map_type", "value_table")
     def _check_paths(self):

@@ -6,6 +6,8 @@ from datetime import timezone
 
 from odoo import _, api, fields, models
 
+from odoo.addons.mfg_integration.services import access
+
 from ..services import sap_bapi, sap_rfc, sap_soap
 from ..services.sap_errors import DEFAULT_LOCK_MESSAGES, parse_lock_messages, raise_for_return
 from ..services.sap_odata import ODataClient
@@ -233,7 +235,11 @@ class MfgConnector(models.Model):
 
     # ------------------------------------------------------------ actions
     def action_sap_pull_orders(self):
+        """Pull production orders now (Integration Operators; runs as superuser with the
+        connector's credentials once the connector was read with the user's rights)."""
         self.ensure_one()
+        access.ensure_group(self.env, access.OPERATOR, _("pull from SAP"))
+        self.check_access("read")
         flows = self.flow_ids.filtered(lambda f: f.canonical_type == "production.order"
                                        and f.direction == "in")
         if not flows:
@@ -241,7 +247,10 @@ class MfgConnector(models.Model):
         return self._sap_notify(flows[0].sudo()._sap_pull_orders(), True)
 
     def action_sap_pull_materials(self):
+        """Pull the material master now (Integration Operators; see action_sap_pull_orders)."""
         self.ensure_one()
+        access.ensure_group(self.env, access.OPERATOR, _("pull from SAP"))
+        self.check_access("read")
         result = self.env["mfg.sap.material"].sudo()._pull_from_odata(self.sudo())
         return self._sap_notify(result, True)
 

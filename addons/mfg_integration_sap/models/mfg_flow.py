@@ -4,6 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import _, api, fields, models
 
+from odoo.addons.mfg_integration.services import access
+
 from ..services import sap_bapi
 
 _logger = logging.getLogger(__name__)
@@ -148,5 +150,9 @@ class MfgFlow(models.Model):
         return {row[0] for row in self.env.cr.fetchall()}
 
     def action_sap_pull_now(self):
+        """Pull this flow's orders now (Integration Operators; runs as superuser with the
+        connector's credentials once the flow was read with the user's rights)."""
         self.ensure_one()
+        access.ensure_group(self.env, access.OPERATOR, _("pull from SAP"))
+        self.check_access("read")
         return self.connector_id._sap_notify(self.sudo()._sap_pull_orders(), True)

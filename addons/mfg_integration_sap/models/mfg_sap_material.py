@@ -1,10 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.mfg_integration.services import access
 
 from ..services.sap_bapi import plain_number
 
 PRODUCT_ENTITY = "A_Product"
+# What a non-manager may change on a material: its Odoo product (which is the operator's
+# job); the rest comes from SAP only.
+OPERATOR_FIELDS = {"product_id"}
 
 
 class MfgSapMaterial(models.Model):
@@ -19,9 +24,10 @@ class MfgSapMaterial(models.Model):
     _description = "SAP Material"
     _order = "state desc, material"
     _rec_name = "material"
+    _check_company_auto = True
 
     connector_id = fields.Many2one("mfg.connector", required=True, ondelete="cascade",
-                                   index=True)
+                                   index=True, check_company=True)
     company_id = fields.Many2one(related="connector_id.company_id", store=True, string="Plant")
     material = fields.Char("Material number", required=True, index=True)
     description = fields.Char()
@@ -29,8 +35,10 @@ class MfgSapMaterial(models.Model):
     material_type = fields.Char()
     sap_deleted = fields.Boolean("Flagged for deletion in SAP")
     product_id = fields.Many2one("product.product", string="Odoo product",
-                                 domain="[('company_id', 'in', (False, company_id))]")
-    mapping_id = fields.Many2one("mfg.mapping", readonly=True, ondelete="set null")
+                                 domain="[('company_id', 'in', (False, company_id))]",
+                                 check_company=True)
+    mapping_id = fields.Many2one("mfg.mapping", readonly=True, ondelete="set null",
+                                 check_company=True)
     state = fields.Selection([("unmatched", "No product"), ("mapped", "Mapped")],
                              compute="_compute_state", store=True, index=True)
     last_received_at = fields.Datetime(readonly=True)
@@ -103,7 +111,7 @@ class MfgSapMaterial(models.Model):
                                               external_code=material.material,
                                               connector_id=material.connector_id.id,
                                               company_id=material.company_id.id))
-            material.mapping_id = mapping
+            material.sudo().mapping_id = mapping
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -112,12 +120,21 @@ class MfgSapMaterial(models.Model):
         return materials
 
     def write(self, vals):
+        if not self.env.su and not self.env.user.has_group(access.MANAGER):
+            forbidden = set(vals) - OPERATOR_FIELDS
+            if forbidden:
+                raise AccessError(_("Only Integration Managers can change %s of a SAP "
+                                    "material; it comes from SAP.", ", ".join(sorted(forbidden))))
         result = super().write(vals)
         if "product_id" in vals:
             self._ensure_mapping()
         return result
 
     def action_map(self):
+        """Create or repoint the product mappings (Integration Operators; the mappings are
+        written as superuser once the materials were read with the user's rights)."""
+        access.ensure_group(self.env, access.OPERATOR, _("map SAP materials"))
+        self.check_access("read")
         if self.filtered(lambda m: not m.product_id):
             raise UserError(_("Choose the Odoo product of each material first."))
         self._ensure_mapping()

@@ -42,11 +42,14 @@ class MfgWebhookDelivery(models.Model):
     _name = "mfg.webhook.delivery"
     _description = "Webhook delivery"
     _order = "id desc"
+    # Rows are inserted in SQL with the subscription's plant; ORM writes (managers) are
+    # checked against the subscription and the message.
+    _check_company_auto = True
 
     subscription_id = fields.Many2one("mfg.webhook.subscription", required=True, readonly=True,
-                                      index=True, ondelete="cascade")
+                                      index=True, ondelete="cascade", check_company=True)
     message_id = fields.Many2one("mfg.message", readonly=True, index="btree_not_null",
-                                 ondelete="set null")
+                                 ondelete="set null", check_company=True)
     company_id = fields.Many2one("res.company", string="Plant", required=True, readonly=True,
                                  index=True)
     canonical_type = fields.Char("Event", readonly=True)
@@ -246,7 +249,8 @@ class MfgWebhookDelivery(models.Model):
                               "subscription are not sent.", ", ".join(inactive.mapped("name"))))
 
     def action_retry_now(self):
-        """Send failed or pending deliveries now, keeping their attempt count."""
+        """Send failed or pending deliveries now, keeping their attempt count (Integration
+        Operators; writes as superuser on deliveries read with the user's rights)."""
         self._check_operator()
         targets = self.filtered(lambda d: d.state in SENDABLE)
         if not targets:
@@ -258,7 +262,8 @@ class MfgWebhookDelivery(models.Model):
         return True
 
     def action_requeue(self):
-        """Send again from scratch (attempts reset), e.g. after the receiver was fixed."""
+        """Send again from scratch (attempts reset), e.g. after the receiver was fixed
+        (Integration Operators)."""
         self._check_operator()
         targets = self.filtered(lambda d: d.state in REQUEUEABLE)
         if not targets:

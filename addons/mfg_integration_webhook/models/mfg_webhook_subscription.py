@@ -8,6 +8,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
+from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.services.backoff import retry_delay_seconds
 
 # Message states a subscription can be triggered by, with the flag field of each.
@@ -39,6 +40,7 @@ class MfgWebhookSubscription(models.Model):
     _description = "Webhook subscription"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
@@ -137,6 +139,9 @@ class MfgWebhookSubscription(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         subscriptions = super().create(vals_list)
+        # A subscription sends every matching message of its plant to its URL.
+        access.ensure_companies_allowed(self.env, subscriptions.company_id,
+                                        _("A webhook subscription"))
         self.env.registry.clear_cache()
         return subscriptions
 
@@ -145,6 +150,9 @@ class MfgWebhookSubscription(models.Model):
             # Re-enabled by a person: start counting failures afresh.
             vals = dict(vals, consecutive_failures=0, disabled_at=False, disabled_reason=False)
         result = super().write(vals)
+        if "company_id" in vals:
+            access.ensure_companies_allowed(self.env, self.company_id,
+                                            _("A webhook subscription"))
         if _CACHE_FIELDS & set(vals):
             self.env.registry.clear_cache()
         return result
