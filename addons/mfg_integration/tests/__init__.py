@@ -4,3 +4,5 @@ from . import test_operator_actions
 from . import test_security
 from . import test_http
 from . import test_mapping_import
+from . import test_credentials
+from . import test_retention

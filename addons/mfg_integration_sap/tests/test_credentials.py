@@ -1,0 +1,56 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""SAP credentials (basic auth, session cookie, CSRF token) never follow an OData __next
+or a WSDL location to another host."""
+from odoo.tests import tagged
+
+from odoo.addons.mfg_integration.tests.common import ScriptedPeer
+
+from .common import SapTestCase
+from .odata_server import ODataSimulator
+from .soap_server import SoapSimulator
+
+
+@tagged("post_install", "-at_install")
+class TestSapCredentialsStayHome(SapTestCase):
+    def setUp(self):
+        super().setUp()
+        self.foreign = ScriptedPeer()
+        self.foreign.__enter__()
+        self.addCleanup(self.foreign.__exit__)
+        self.foreign_host = f"127.0.0.1:{self.foreign.server.server_port}"
+
+    def test_odata_next_link_to_another_host_is_refused(self):
+        server = ODataSimulator(self.backend, page_size=2).__enter__()
+        self.addCleanup(server.__exit__)
+        for number, hour in (("1000126", 11), ("1000127", 12), ("1000128", 13)):
+            self.backend.add_order(number, changed=self.changed(hour))
+        self.odata.endpoint_url = server.url
+        server.url = self.foreign.base_url   # the __next links it writes now point there
+        flow = self.odata.flow_ids.filtered(lambda f: f.direction == "in")
+        summary = flow._sap_pull_orders()
+        self.assertFalse(flow.sap_last_pull_ok, summary)
+        self.assertIn(self.foreign_host, summary)
+        self.assertIn("checkpoint kept", summary)
+        self.assertEqual(self.foreign.requests, [], "no credentials, cookie or CSRF token")
+
+    def test_odata_next_link_on_the_own_host_is_followed(self):
+        server = ODataSimulator(self.backend, page_size=2).__enter__()
+        self.addCleanup(server.__exit__)
+        for number, hour in (("1000126", 11), ("1000127", 12)):
+            self.backend.add_order(number, changed=self.changed(hour))
+        self.odata.endpoint_url = server.url
+        flow = self.odata.flow_ids.filtered(lambda f: f.direction == "in")
+        summary = flow._sap_pull_orders()
+        self.assertTrue(flow.sap_last_pull_ok, summary)
+
+    def test_wsdl_url_redirecting_to_another_host_gets_no_credentials(self):
+        with SoapSimulator(self.backend) as server:
+            self.foreign.respond = lambda *a: (200, {"Content-Type": "text/xml"}, b"<x/>")
+            redirect = ScriptedPeer(lambda *a: (302, {"Location": f"{self.foreign.base_url}/wsdl"}, {}))
+            with redirect:
+                self.soap.write({"sap_wsdl_url": f"{redirect.base_url}/wsdl",
+                                 "endpoint_url": server.service_url})
+                ok, result = self.soap._test_connection()
+        self.assertFalse(ok, result)
+        self.assertIn(self.foreign_host, result)
+        self.assertEqual(self.foreign.requests, [])
