@@ -39,7 +39,8 @@ class TestCredentialsStayHome(MfgTestCase):
         with ScriptedPeer() as foreign, ScriptedPeer() as home:
             home.respond = _redirect_to(f"{foreign.base_url}/steal")
             self.mes.endpoint_url = f"{home.base_url}/api"
-            with self.assertRaisesRegex(ForeignHostError, rf"127\.0\.0\.1:{foreign.server.server_port}"):
+            foreign_host = rf"127\.0\.0\.1:{foreign.server.server_port}"
+            with self.assertRaisesRegex(ForeignHostError, foreign_host):
                 transport.send_with_auth(self.mes, "POST", self.mes.endpoint_url, data=b"{}")
         self.assertEqual(len(home.requests), 1)
         self.assertEqual(home.requests[0]["headers"].get("X-Api-Key"), "home-key-123")
@@ -226,7 +227,8 @@ class TestSecretsEncryptedAtRest(MfgTestCase):
         old = "old-key-" + "o" * 40
         with patch.object(secret_box, "key_setting", return_value=old):
             self.connector.write({"api_key": "rotating"})
-        with patch.object(secret_box, "key_setting", return_value="new-key-" + "n" * 40 + "," + old):
+        rotated = "new-key-" + "n" * 40 + "," + old
+        with patch.object(secret_box, "key_setting", return_value=rotated):
             self.assertEqual(self.connector._mfg_secret("api_key"), "rotating")
 
     def test_plaintext_from_before_encryption_is_encrypted_by_the_update(self):

@@ -62,3 +62,14 @@ class TestRestCredentialsStayHome(RestTestCase):
         self.assertEqual(message.state, "exception", message.last_error)
         self.assertIn(self.foreign_host, message.last_error)
         self.assertEqual(self.foreign.requests, [])
+
+    def test_an_unreadable_client_secret_fails_the_pull_with_a_clear_reason(self):
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE mfg_connector SET client_secret_enc = 'mfgenc1:bad' "
+                            "WHERE id = %s", (self.mes.id,))
+        self.mes.invalidate_recordset()
+        ok, text = self.pull._pull()
+        self.assertFalse(ok)
+        self.assertIn("cannot be decrypted", text)
+        self.assertFalse(self.pull.last_pull_ok)
+        self.assertEqual(self.server.api_requests("GET"), [])

@@ -46,7 +46,8 @@ class TestSapCredentialsStayHome(SapTestCase):
     def test_wsdl_url_redirecting_to_another_host_gets_no_credentials(self):
         with SoapSimulator(self.backend) as server:
             self.foreign.respond = lambda *a: (200, {"Content-Type": "text/xml"}, b"<x/>")
-            redirect = ScriptedPeer(lambda *a: (302, {"Location": f"{self.foreign.base_url}/wsdl"}, {}))
+            moved = f"{self.foreign.base_url}/wsdl"
+            redirect = ScriptedPeer(lambda *a: (302, {"Location": moved}, {}))
             with redirect:
                 self.soap.write({"sap_wsdl_url": f"{redirect.base_url}/wsdl",
                                  "endpoint_url": server.service_url})
