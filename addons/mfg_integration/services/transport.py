@@ -72,15 +72,14 @@ class OriginBoundSession(requests.Session):
     requests follows redirects by default and keeps custom headers (X-Api-Key, an
     Authorization set by hand, cookies of the session) on the next hop; every hop goes
     through ``send``, so checking there stops a redirect to another host before it is
-    sent, and same-host redirects still work. Environment proxies/.netrc are ignored:
-    credentials come from the connector only.
+    sent, and same-host redirects still work. (Environment proxies still apply: the
+    check is on the target URL, whatever route the request takes.)
     """
 
     def __init__(self, allowed_urls, what="connector"):
         super().__init__()
         self.allowed_urls = [url for url in allowed_urls if url]
         self.what = what
-        self.trust_env = False
 
     def send(self, request, **kwargs):
         check_same_origin(self.allowed_urls, request.url, self.what)

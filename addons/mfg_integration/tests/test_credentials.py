@@ -60,7 +60,8 @@ class TestCredentialsStayHome(MfgTestCase):
         check(["http://sap.example:8000/x"], "http://SAP.example:8000/y?z=1")
         check(["https://sap.example/x"], "https://sap.example:443/y")
         for url in ("http://sap.example:8001/y", "https://sap.example:8000/y",
-                    "http://sap.example.evil/y", "file:///etc/passwd", "//sap.example:8000/"):
+                    "http://sap.example.evil/y", "file:///etc/passwd", "//sap.example:8000/",
+                    "http://sap.example:8000@evil.example/y", "not a url"):
             with self.assertRaises(ForeignHostError, msg=url):
                 check(["http://sap.example:8000/x"], url)
 
