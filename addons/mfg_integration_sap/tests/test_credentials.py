@@ -1,13 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """SAP credentials (basic auth, session cookie, CSRF token) never follow an OData __next
 or a WSDL location to another host."""
+import base64
+
 from odoo.tests import tagged
 
 from odoo.addons.mfg_integration.tests.common import ScriptedPeer
 
-from .common import SapTestCase
+from .common import CONSUMPTION, SapTestCase
 from .odata_server import ODataSimulator
-from .soap_server import SoapSimulator
+from .soap_server import SERVICE_PATH, WSDL_PATH, SoapSimulator
 
 
 @tagged("post_install", "-at_install")
@@ -54,4 +56,27 @@ class TestSapCredentialsStayHome(SapTestCase):
                 ok, result = self.soap._test_connection()
         self.assertFalse(ok, result)
         self.assertIn(self.foreign_host, result)
+        self.assertEqual(self.foreign.requests, [])
+
+    def _upload_wsdl_addressed_to(self, service_url):
+        with open(WSDL_PATH, encoding="utf-8") as stream:
+            wsdl = stream.read().replace("http://127.0.0.1:1" + SERVICE_PATH, service_url)
+        self.soap.write({"sap_wsdl_file": base64.b64encode(wsdl.encode()),
+                         "sap_wsdl_url": False, "endpoint_url": False})
+
+    def test_an_uploaded_wsdl_without_endpoint_calls_the_address_it_declares(self):
+        with SoapSimulator(self.backend) as server:
+            self._upload_wsdl_addressed_to(server.service_url)
+            message = self.send(self.soap, "material.consumption", CONSUMPTION, "SX-1")
+            self.run_jobs()
+        self.assertEqual(message.state, "done", message.last_error)
+
+    def test_a_soap_call_redirected_to_another_host_is_refused(self):
+        moved = f"{self.foreign.base_url}{SERVICE_PATH}"
+        with ScriptedPeer(lambda *a: (307, {"Location": moved}, {})) as redirector:
+            self._upload_wsdl_addressed_to(f"{redirector.base_url}{SERVICE_PATH}")
+            message = self.send(self.soap, "material.consumption", CONSUMPTION, "SX-2")
+            self.run_jobs()
+        self.assertEqual(message.state, "exception", message.last_error)
+        self.assertIn(self.foreign_host, message.last_error)
         self.assertEqual(self.foreign.requests, [])
