@@ -39,6 +39,8 @@ class MfgSecretMixin(models.AbstractModel):
         return [name for name, field in self._fields.items()
                 if field.compute == "_compute_mfg_secrets"]
 
+    # Depends on the ciphertext columns, so a write invalidates the plaintext in cache.
+    @api.depends(lambda self: [f"{name}_enc" for name in self._mfg_secret_field_names()])
     def _compute_mfg_secrets(self):
         # Tolerant on purpose: a form must open even when a value cannot be decrypted, so
         # that a manager can enter it again. Senders use the strict _mfg_secret().

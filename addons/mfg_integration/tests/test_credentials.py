@@ -155,7 +155,9 @@ class TestSecretsEncryptedAtRest(MfgTestCase):
             "auth_method": "basic", "username": "u", "password": "pw-plain-4711",
             "api_key": "key-plain-4712", "client_secret": "cs-plain-4713",
             "hmac_secret": "hm-plain-4714"})
+        self.assertEqual(connector.password, "pw-plain-4711")
         connector.write({"password": "pw-plain-4715"})
+        self.assertEqual(connector.password, "pw-plain-4715", "no stale plaintext in cache")
         row = self._row_text("mfg_connector", connector.id)
         for plain in ("pw-plain-4711", "pw-plain-4715", "key-plain-4712", "cs-plain-4713",
                       "hm-plain-4714"):
