@@ -62,6 +62,14 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null 
 fi
 
 mkdir -p "$RUN_DIR"
+# Key that encrypts connector secrets in the database (mfg_integration/services/secret_box.py).
+# Generated once and kept: losing it makes stored secrets unreadable (re-enter them). It lives
+# outside the database, so a dump holds ciphertext only; back it up separately.
+SECRET_KEY_FILE="$RUN_DIR/mfg_secret_key"
+if [ ! -s "$SECRET_KEY_FILE" ]; then
+    (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$SECRET_KEY_FILE")
+    log "Generated the secrets encryption key: $SECRET_KEY_FILE (back it up)"
+fi
 cat > "$ODOO_CONF" <<CONF
 [options]
 addons_path = $(odoo_addons_path "$ODOO_SRC")
@@ -74,6 +82,7 @@ http_interface = 127.0.0.1
 http_port = ${ODOO_HTTP_PORT:-8069}
 server_wide_modules = base,web,queue_job
 admin_passwd = ${ODOO_ADMIN_PASSWD:-admin}
+mfg_secret_key = $(cat "$SECRET_KEY_FILE")
 list_db = True
 log_level = info
 limit_time_cpu = 600
@@ -83,4 +92,5 @@ limit_time_real = 1200
 channels = root:2,root.mfg.webhook:1
 CONF
 echo "$ODOO_SRC" > "$RUN_DIR/odoo_src"
+chmod 600 "$ODOO_CONF"
 log "Installed. Odoo config: $ODOO_CONF"

@@ -14,6 +14,8 @@
 #   ODOO_WITH_DEMO          [0] 1 = load demo data on first start (19.0: --with-demo)
 #   ODOO_DB_NAME            [$ODOO_INIT_DB] db_name + dbfilter; empty = all databases, manager on
 #   ODOO_ADMIN_PASSWD       master password of the database manager; random if unset
+#   MFG_SECRET_KEY          key encrypting connector secrets in the database (>= 32 characters);
+#                           if unset, one is generated once into $ODOO_DATA_DIR/mfg_secret_key
 #   ODOO_WORKERS [2]  ODOO_MAX_CRON_THREADS [1]  ODOO_QUEUE_CHANNELS [root:2]
 #   ODOO_PROXY_MODE [False]  ODOO_LOG_LEVEL [info]  ODOO_WAIT_TIMEOUT [120] seconds for PostgreSQL
 #   ODOO_RC [/etc/odoo/odoo.conf]  ODOO_BIN [/opt/odoo/odoo-bin]  ODOO_DATA_DIR [/var/lib/odoo]
@@ -49,6 +51,17 @@ if [ -z "${ODOO_ADMIN_PASSWD:-}" ]; then
     log "ODOO_ADMIN_PASSWD not set: using a random master password (database manager effectively locked)"
 fi
 
+if [ -z "${MFG_SECRET_KEY:-}" ]; then
+    # Kept in the data volume so it survives restarts; set MFG_SECRET_KEY (docker/.env) to
+    # keep it apart from the data and back it up: without it stored secrets are unreadable.
+    key_file="$ODOO_DATA_DIR/mfg_secret_key"
+    if [ ! -s "$key_file" ]; then
+        (umask 077 && python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$key_file")
+        log "MFG_SECRET_KEY not set: generated $key_file (back it up, or set MFG_SECRET_KEY)"
+    fi
+    MFG_SECRET_KEY="$(cat "$key_file")"
+fi
+
 if [ -n "$ODOO_DB_NAME" ]; then
     db_lines="db_name = $ODOO_DB_NAME
 dbfilter = ^${ODOO_DB_NAME}\$
@@ -72,6 +85,7 @@ db_password = $DB_PASSWORD
 db_sslmode = $DB_SSLMODE
 $db_lines
 admin_passwd = $ODOO_ADMIN_PASSWD
+mfg_secret_key = $MFG_SECRET_KEY
 http_interface = 0.0.0.0
 http_port = $ODOO_HTTP_PORT
 gevent_port = 8072

@@ -1,3 +1,4 @@
+from . import mfg_secret_mixin
 from . import mfg_connector
 from . import mfg_flow
 from . import mfg_message_processing

@@ -2,13 +2,22 @@
 import re
 import time
 
-import requests
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..services import access
-from ..services.transport import build_auth_headers
+from ..services.transport import PeerRejected, TransportError, forget_oauth2_token, send_with_auth
+from .mfg_secret_mixin import MANAGER
+
+# Fields whose change invalidates a cached OAuth2 token.
+CREDENTIAL_FIELDS = {"auth_method", "username", "password", "api_key", "client_id",
+                     "client_secret", "token_url", "endpoint_url"}
+
+
+def _secret(string=None, **kwargs):
+    """The plaintext side of a secret (see mfg.secret.mixin): managers only, masked."""
+    return fields.Char(string, compute="_compute_mfg_secrets", inverse="_inverse_mfg_secrets",
+                       readonly=False, groups=MANAGER, **kwargs)
 
 CONNECTOR_TYPES = [
     ("sap_rfc", "SAP RFC/BAPI"),
@@ -41,7 +50,7 @@ class MfgConnector(models.Model):
 
     _name = "mfg.connector"
     _description = "Integration Connector"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "mfg.secret.mixin"]
     _order = "sequence, name"
     _check_company_auto = True
 
@@ -77,13 +86,19 @@ class MfgConnector(models.Model):
     auth_method = fields.Selection(AUTH_METHODS, default="none", required=True, tracking=True)
     # Credentials: field-level groups keep them out of read/search_read/export for
     # everybody but Integration Managers; forms show them with the password widget.
-    username = fields.Char(groups="mfg_integration.group_mfg_manager")
-    password = fields.Char(groups="mfg_integration.group_mfg_manager")
-    api_key = fields.Char("API key / token", groups="mfg_integration.group_mfg_manager")
-    client_id = fields.Char("OAuth2 client id", groups="mfg_integration.group_mfg_manager")
-    client_secret = fields.Char(groups="mfg_integration.group_mfg_manager")
-    token_url = fields.Char("OAuth2 token URL", groups="mfg_integration.group_mfg_manager")
-    hmac_secret = fields.Char("HMAC secret", groups="mfg_integration.group_mfg_manager")
+    # Secrets are stored encrypted in the *_enc columns (mfg.secret.mixin); code reads
+    # them with _mfg_secret().
+    username = fields.Char(groups=MANAGER)
+    password = _secret("Password")
+    password_enc = fields.Char(groups=MANAGER)
+    api_key = _secret("API key / token")
+    api_key_enc = fields.Char(groups=MANAGER)
+    client_id = fields.Char("OAuth2 client id", groups=MANAGER)
+    client_secret = _secret("Client secret")
+    client_secret_enc = fields.Char(groups=MANAGER)
+    token_url = fields.Char("OAuth2 token URL", groups=MANAGER)
+    hmac_secret = _secret("HMAC secret")
+    hmac_secret_enc = fields.Char(groups=MANAGER)
     has_credentials = fields.Boolean(compute="_compute_has_credentials", compute_sudo=True)
     channel_id = fields.Many2one(
         "queue.job.channel",
@@ -134,8 +149,8 @@ class MfgConnector(models.Model):
     def _compute_has_credentials(self):
         for connector in self:
             connector.has_credentials = bool(
-                connector.password or connector.api_key or connector.client_secret
-                or connector.hmac_secret
+                connector.password_enc or connector.api_key_enc or connector.client_secret_enc
+                or connector.hmac_secret_enc
             )
 
     def _compute_counts(self):
@@ -178,6 +193,9 @@ class MfgConnector(models.Model):
             access.ensure_companies_allowed(self.env, self.company_id, _("A connector"))
         if "code" in vals:
             self._ensure_channel()
+        if CREDENTIAL_FIELDS & set(vals):
+            for connector in self:
+                forget_oauth2_token(connector)
         return result
 
     # ---------------------------------------------------------- test connection
@@ -221,13 +239,11 @@ class MfgConnector(models.Model):
             return False, _("No endpoint URL configured.")
         started = time.monotonic()
         try:
-            response = requests.get(
-                self.endpoint_url,
-                headers=build_auth_headers(self),
-                timeout=self.timeout_s or 10,
-                verify=self.verify_tls,
-            )
-        except requests.RequestException as exc:
+            response = send_with_auth(self, "GET", self.endpoint_url)
+        except (PeerRejected, UserError) as exc:
+            # a redirect to another host, a refused token request, an unreadable secret
+            return False, exc.args[0] if exc.args else str(exc)
+        except TransportError as exc:
             return False, _("%(url)s unreachable: %(error)s", url=self.endpoint_url, error=exc)
         elapsed_ms = (time.monotonic() - started) * 1000
         ok = response.status_code < 400

@@ -7,6 +7,7 @@ from mfg_canonical import ENVELOPE_FIELDS
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from ..services import access
 from ..services import ingest as ingest_service
@@ -95,6 +96,8 @@ class MfgMessage(models.Model):
     done_at = fields.Datetime(readonly=True)
     failed_at = fields.Datetime(readonly=True)
     dead_at = fields.Datetime(readonly=True)
+    # When it was cancelled: retention counts from the final state, not from reception.
+    cancelled_at = fields.Datetime(readonly=True, copy=False)
     latency_ms = fields.Float("Latency (ms)", readonly=True, aggregator="avg",
                               help="Time from reception to done.")
     job_id = fields.Many2one("queue.job", readonly=True, copy=False, index="btree_not_null",
@@ -258,17 +261,60 @@ class MfgMessage(models.Model):
 
     @api.model
     def _cron_purge_done(self):
-        """Delete done/cancelled messages past the retention (keeps the inbox fast)."""
+        """Delete done/cancelled messages past the retention (keeps the inbox fast).
+
+        The age counts from when the message reached its final state (done_at,
+        cancelled_at; the last change for rows from before those stamps), not from its
+        reception: a message received long ago but finished yesterday is kept. Messages
+        with an audited payload edit are evidence and never purged, nor are messages
+        another record still points at (webhook deliveries, quality holds, forecasts...).
+        """
         days = int(self.env["ir.config_parameter"].sudo().get_param(
             "mfg_integration.done_retention_days", 90) or 0)
         if days <= 0:
             return 0
         limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
-        old = self.sudo().search([("state", "in", ("done", "cancelled")),
-                                  ("received_at", "<", limit)], limit=50000)
+        old = self.sudo().search([
+            ("edited", "=", False),
+            "|",
+            "&", ("state", "=", "done"),
+            "|", ("done_at", "<", limit), "&", ("done_at", "=", False), ("write_date", "<", limit),
+            "&", ("state", "=", "cancelled"),
+            "|", ("cancelled_at", "<", limit),
+            "&", ("cancelled_at", "=", False), ("write_date", "<", limit),
+        ], limit=50000, order="id")
+        kept = old._purge_referenced_ids()
+        old = old.filtered(lambda message: message.id not in kept)
         count = len(old)
         old.unlink()
         return count
+
+    def _purge_referenced_ids(self):
+        """Ids of ``self`` still referenced by a stored many2one/many2many of any model.
+
+        Found from the registry, so a relation added by any addon is respected without
+        that addon registering it; override to add references of another kind."""
+        if not self:
+            return set()
+        referenced = set()
+        for model in self.env.registry.values():
+            if model._abstract or not model._auto or model._table_query:
+                continue
+            for field in model._fields.values():
+                if getattr(field, "comodel_name", None) != self._name or not field.store:
+                    continue
+                if field.type == "many2one":
+                    table, column = model._table, field.name
+                elif field.type == "many2many":
+                    table, column = field.relation, field.column2
+                else:
+                    continue
+                self.env.cr.execute(SQL(
+                    "SELECT DISTINCT %s FROM %s WHERE %s = ANY(%s)",
+                    SQL.identifier(column), SQL.identifier(table), SQL.identifier(column),
+                    list(self.ids)))
+                referenced.update(row[0] for row in self.env.cr.fetchall())
+        return referenced
 
     # ------------------------------------------------------------ operator actions
     def _check_operator(self):
@@ -328,7 +374,8 @@ class MfgMessage(models.Model):
         """Cancel messages not done yet (Integration Operators)."""
         self._check_operator()
         targets = self.filtered(lambda m: m.state not in ("done", "cancelled"))
-        targets.sudo().write({"state": "cancelled", "next_retry_at": False})
+        targets.sudo().write({"state": "cancelled", "next_retry_at": False,
+                              "cancelled_at": fields.Datetime.now()})
         targets._log_action(_("Cancelled by %s.", self.env.user.name))
         return True
 

@@ -5,3 +5,5 @@ from . import test_security
 from . import test_http
 from . import test_mapping_import
 from . import test_access
+from . import test_credentials
+from . import test_retention

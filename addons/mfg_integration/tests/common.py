@@ -2,6 +2,7 @@
 """Shared fixtures: a plant with connectors, flows and users of every integration role,
 a real local HTTP receiver, and a way to run the queue jobs the code enqueued."""
 import json
+import secrets
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,8 +11,17 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tools import config
 
 from odoo.addons.queue_job.job import Job
+
+from ..services import secret_box
+
+# Connectors of the fixtures carry secrets, which need the server's encryption key. A
+# server run without one (an old odoo.conf) gets a throw-away key for the test run only,
+# so the suites test behaviour, not the machine's configuration.
+if not secret_box.key_setting():
+    config["mfg_secret_key"] = "test-run-only-" + secrets.token_urlsafe(32)
 
 
 def envelope(key, type_name="machine.alarm", source="EDGE-T1", occurred_at="2026-11-23T08:00:00+01:00",
@@ -149,3 +159,49 @@ class MfgTestCase(TransactionCase):
                 job.store()
             ran += 1
         return ran
+
+
+class ScriptedPeer(LocalHttpServer):
+    """A real HTTP peer whose answers come from ``respond(peer, method, path, headers,
+    body) -> (status, headers, body)``; every request is recorded with its headers.
+
+    Two of them on different ports are two different origins: the tests use one as the
+    connector's peer and one as the "foreign" host that must never see a credential.
+    """
+
+    def __init__(self, respond=None):
+        self.requests = []
+        self.respond = respond or (lambda peer, method, path, headers, body: (200, {}, {}))
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                peer.requests.append({"method": self.command, "path": self.path,
+                                      "headers": dict(self.headers), "body": body})
+                status, headers, out = peer.respond(peer, self.command, self.path,
+                                                    dict(self.headers), body)
+                raw = out if isinstance(out, bytes) else json.dumps(out).encode()
+                self.send_response(status)
+                headers = dict({"Content-Type": "application/json"}, **(headers or {}))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self._serve(Handler)
+
+    def credentials_seen(self):
+        """Requests that carried any credential header."""
+        names = {"authorization", "x-api-key", "cookie", "x-csrf-token"}
+        return [request for request in self.requests
+                if names & {name.lower() for name in request["headers"]}]

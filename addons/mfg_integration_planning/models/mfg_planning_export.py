@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import base64
 import csv
 import io
 import json
@@ -11,9 +10,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.services import access
+from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
 from odoo.addons.mfg_integration.services.transport import (
+    ForeignHostError,
     PeerRejected,
     TransportError,
+    check_same_origin,
     send_with_auth,
 )
 
@@ -148,7 +150,7 @@ class MfgPlanningExport(models.Model):
         try:
             if self.push_url:
                 self._push(rows)
-        except (TransportError, PeerRejected) as exc:
+        except (TransportError, PeerRejected, MfgSecretError) as exc:
             return self._done(False, _("Push failed, checkpoint unchanged (the rows are sent "
                                        "again next time): %s", exc))
         if self.store_file:
@@ -212,6 +214,20 @@ class MfgPlanningExport(models.Model):
         if "company_id" in vals:
             access.ensure_companies_allowed(self.env, self.company_id, _("A planning export"))
         return result
+
+    @api.constrains("push_url", "connector_id")
+    def _check_push_url_on_connector_host(self):
+        """The connector's credentials go with the push: only to the connector's own host
+        (checked again at every push, redirects included)."""
+        for export in self:
+            if export.push_url and export.connector_id:
+                connector = export.connector_id.sudo()
+                try:
+                    check_same_origin([connector.endpoint_url], export.push_url,
+                                      f"connector {connector.code}",
+                                      reason=_("the push URL must be on the connector's host"))
+                except ForeignHostError as exc:
+                    raise UserError(str(exc)) from None
 
     @api.constrains("interval_min", "batch_limit")
     def _check_numbers(self):

@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.addons.mfg_integration.models.mfg_mapping import MAPPING_TARGETS, MAPPING_TYPES
 from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
 from odoo.addons.mfg_integration.services import access
+from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
 from odoo.addons.mfg_integration.services.transport import (
     PeerRejected,
     TransportError,
@@ -386,7 +387,9 @@ class MfgRestEndpoint(models.Model):
                 duplicates += result["duplicates"]
                 rejected += [f"item key {entry['key']}: {entry['error']}"
                              for entry in result["rejected"]]
-        except (TransportError, PeerRejected, MappingError) as exc:
+        except (TransportError, PeerRejected, MappingError, MfgSecretError) as exc:
+            # MfgSecretError: the connector's secret cannot be decrypted; recorded on the
+            # endpoint like any failed pull instead of aborting the scheduler's other flows.
             text = _("Pull failed after %(pages)s page(s) (%(new)s new message(s) kept; "
                      "checkpoint unchanged): %(error)s", pages=pages, new=accepted, error=exc)
             self._pull_done(False, text, retry_after_s=getattr(exc, "retry_after_s", None))

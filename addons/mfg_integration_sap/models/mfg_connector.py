@@ -7,6 +7,7 @@ from datetime import timezone
 from odoo import _, api, fields, models
 
 from odoo.addons.mfg_integration.services import access
+from odoo.addons.mfg_integration.services.transport import build_auth_headers, connector_session
 
 from ..services import sap_bapi, sap_rfc, sap_soap
 from ..services.sap_errors import DEFAULT_LOCK_MESSAGES, parse_lock_messages, raise_for_return
@@ -101,38 +102,42 @@ class MfgConnector(models.Model):
         self.ensure_one()
         params = {"ashost": self.sap_ashost or "", "sysnr": self.sap_sysnr or "00",
                   "client": self.sap_client or "", "user": self.username or "",
-                  "passwd": self.password or "", "lang": self.sap_language or "EN"}
+                  "passwd": self._mfg_secret("password") or "", "lang": self.sap_language or "EN"}
         if self.sap_saprouter:
             params["saprouter"] = self.sap_saprouter
         return sap_rfc.RfcSession(self._sap_rfc_connection_factory(), params)
 
     def _sap_auth(self):
         if self.auth_method == "basic" and self.username:
-            return (self.username, self.password or "")
+            return (self.username, self._mfg_secret("password") or "")
         return None
 
     def _sap_odata(self, service_path):
         self.ensure_one()
-        from odoo.addons.mfg_integration.services.transport import build_auth_headers
         headers = {} if self.auth_method == "basic" else build_auth_headers(self)
+        # Bound to the endpoint's scheme+host+port: a __next link or a redirect elsewhere
+        # is refused before the credentials (or the session cookies) are sent there.
         return ODataClient(self.endpoint_url or "", service_path or "", auth=self._sap_auth(),
                            headers=headers, timeout=self.timeout_s or 10,
                            verify=self.verify_tls, sap_client=self.sap_client,
-                           version=self.sap_odata_version or "v2")
+                           version=self.sap_odata_version or "v2",
+                           session=connector_session(self))
 
     def _sap_soap_service(self):
         self.ensure_one()
         wsdl = base64.b64decode(self.sap_wsdl_file) if self.sap_wsdl_file else None
         digest = hashlib.sha1(wsdl or (self.sap_wsdl_url or "").encode()).hexdigest()
+        password = self._mfg_secret("password")
         cache_key = (self.env.cr.dbname, self.id, str(self.write_date), digest,
                      self.endpoint_url, self.auth_method, self.username,
-                     hashlib.sha1((self.password or "").encode()).hexdigest(),
+                     hashlib.sha256((password or "").encode()).hexdigest(),
                      self.sap_soap_wsse, self.timeout_s)
         service, _client = sap_soap.build_client(
             cache_key, wsdl_url=self.sap_wsdl_url, wsdl_bytes=wsdl, username=self.username,
-            password=self.password, basic_auth=self.auth_method == "basic",
+            password=password, basic_auth=self.auth_method == "basic",
             wsse=self.sap_soap_wsse, timeout=self.timeout_s or 10, verify=self.verify_tls,
-            service_url=self.endpoint_url or None)
+            service_url=self.endpoint_url or None,
+            session=connector_session(self, extra_urls=[self.sap_wsdl_url]))
         return service
 
     # ------------------------------------------------------- test connection

@@ -11,6 +11,8 @@ import uuid
 
 import requests
 
+from odoo.addons.mfg_integration.services.transport import ForeignHostError
+
 from .sap_errors import SapBusinessError, SapRetryableError
 
 RETRYABLE_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
@@ -66,6 +68,8 @@ class ODataClient:
         params.update(kwargs.pop("params", None) or {})
         try:
             return self.session.request(method, url, params=params, **kwargs)
+        except ForeignHostError as exc:
+            raise SapBusinessError(str(exc)) from None
         except requests.Timeout as exc:
             raise SapRetryableError(f"SAP OData timeout after {self.timeout}s: {url}") from exc
         except requests.RequestException as exc:

@@ -15,6 +15,8 @@ from zeep.helpers import serialize_object
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
+from odoo.addons.mfg_integration.services.transport import ForeignHostError
+
 from .sap_errors import SapBusinessError, SapRetryableError
 
 class _AuthCheckingTransport(Transport):
@@ -33,10 +35,13 @@ _CLIENTS = {}
 
 
 def build_client(cache_key, wsdl_url=None, wsdl_bytes=None, username=None, password=None,
-                 basic_auth=True, wsse=False, timeout=10.0, verify=True, service_url=None):
+                 basic_auth=True, wsse=False, timeout=10.0, verify=True, service_url=None,
+                 session=None):
+    """``session``: the connector's origin-bound session (WSDL, imports and calls may
+    only reach the connector's own hosts with its credentials)."""
     if cache_key in _CLIENTS:
         return _CLIENTS[cache_key]
-    session = requests.Session()
+    session = session or requests.Session()
     session.verify = verify
     if basic_auth and username:
         session.auth = (username, password or "")
@@ -58,6 +63,8 @@ def build_client(cache_key, wsdl_url=None, wsdl_bytes=None, username=None, passw
             raise SapBusinessError("No WSDL: upload one on the connector or give its URL.")
         try:
             client = Client(location, transport=transport, settings=settings, wsse=wsse_token)
+        except ForeignHostError as exc:
+            raise SapBusinessError(f"WSDL could not be loaded from {location}: {exc}") from None
         except (requests.RequestException, TransportError) as exc:
             raise SapRetryableError(f"WSDL could not be loaded from {location}: {exc}") from exc
         except (XMLSyntaxError, ValueError, KeyError) as exc:
@@ -65,6 +72,12 @@ def build_client(cache_key, wsdl_url=None, wsdl_bytes=None, username=None, passw
     finally:
         if temp_path:
             os.unlink(temp_path)
+    if not service_url and wsdl_bytes and hasattr(session, "allowed_urls"):
+        # An uploaded WSDL is the manager's own file: the service address it declares is
+        # the connector's host. A WSDL fetched from a URL gets no such trust.
+        for wsdl_service in client.wsdl.services.values():
+            for port in wsdl_service.ports.values():
+                session.allowed_urls.append((port.binding_options or {}).get("address"))
     if service_url:
         binding = next(iter(client.wsdl.bindings))
         service = client.create_service(binding, service_url)
@@ -86,6 +99,8 @@ def call(service, operation, **params):
         raise SapBusinessError(f"The WSDL has no operation {operation}.") from None
     try:
         response = method(**params)
+    except ForeignHostError as exc:
+        raise SapBusinessError(str(exc)) from None
     except Fault as fault:
         code = str(fault.code or "")
         text = f"SOAP fault {code}: {fault.message}"

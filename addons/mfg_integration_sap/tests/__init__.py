@@ -4,3 +4,4 @@ from . import test_soap
 from . import test_idoc
 from . import test_order_to_mo
 from . import test_access
+from . import test_credentials

@@ -15,6 +15,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 
+from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
+
 from ..services.inbound_auth import InboundAuthError, authenticate
 from ..services.inbound_payload import PayloadError, assign_source, merge_result, parse_envelopes
 
@@ -126,10 +128,15 @@ class MfgInboundController(http.Controller):
             if not connector:
                 authenticate("api_key", headers, body, "", "", time.time())
             authenticate(connector.inbound_auth, headers, body,
-                         connector._inbound_expected_key(), connector.hmac_secret or "",
+                         connector._inbound_expected_key(), connector._inbound_hmac_secret(),
                          time.time())
         except InboundAuthError as exc:
             raise Refusal(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
+        except MfgSecretError as exc:
+            # Our key configuration, not the caller's fault: transient for the sender.
+            _logger.error("/mfg/in/%s: %s", code, exc)
+            raise Refusal(503, "credentials of this connector cannot be read on the server; "
+                          "retry later") from None
         return connector
 
     def _idempotency_key(self):

@@ -18,8 +18,10 @@ class MfgConnector(models.Model):
         "old) and X-Mfg-Signature: sha256=HMAC-SHA256(HMAC secret, '<timestamp>.<body>'). "
         "With 'API key', a signature that is sent is checked too.")
     inbound_api_key = fields.Char(
-        "Inbound API key", groups="mfg_integration.group_mfg_manager", copy=False,
+        "Inbound API key", groups="mfg_integration.group_mfg_manager",
+        compute="_compute_mfg_secrets", inverse="_inverse_mfg_secrets", readonly=False,
         help="Key expected on /mfg/in/<code>; empty = the connector's API key / token.")
+    inbound_api_key_enc = fields.Char(groups="mfg_integration.group_mfg_manager", copy=False)
     inbound_path = fields.Char("Inbound endpoint", compute="_compute_inbound_path")
 
     @api.depends("code")
@@ -30,7 +32,11 @@ class MfgConnector(models.Model):
     def _inbound_expected_key(self):
         """Key the endpoint compares against (read with sudo: credentials)."""
         self.ensure_one()
-        return self.inbound_api_key or self.api_key or ""
+        return self._mfg_secret("inbound_api_key") or self._mfg_secret("api_key") or ""
+
+    def _inbound_hmac_secret(self):
+        self.ensure_one()
+        return self._mfg_secret("hmac_secret") or ""
 
     def _inbound_ingest_env_user(self):
         """User the pushed messages are stored as: the first bound API user, so create_uid

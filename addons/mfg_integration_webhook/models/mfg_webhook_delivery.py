@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
 from odoo.addons.mfg_integration.models.mfg_message import STATES as MESSAGE_STATES
+from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
 
 from ..services import webhook_http
 
@@ -211,8 +212,13 @@ class MfgWebhookDelivery(models.Model):
         self.ensure_one()
         subscription = self.subscription_id.sudo()
         body = (self.body or "").encode()
+        try:
+            secret = subscription._mfg_secret("secret")
+        except MfgSecretError as exc:
+            # counted as a failed attempt (then dead), never a job crashing in a loop
+            return webhook_http.DeliveryOutcome(False, None, 0.0, "", str(exc), False)
         headers = webhook_http.build_headers(
-            self.canonical_type or "", self.delivery_uid, subscription.secret, body,
+            self.canonical_type or "", self.delivery_uid, secret, body,
             extra={"X-Mfg-Message-State": self.trigger_state or ""})
         return webhook_http.post(subscription.target_url, body, headers,
                                  subscription.timeout_s or 10.0)

@@ -38,7 +38,7 @@ class MfgWebhookSubscription(models.Model):
 
     _name = "mfg.webhook.subscription"
     _description = "Webhook subscription"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "mfg.secret.mixin"]
     _order = "name, id"
     _check_company_auto = True
 
@@ -58,11 +58,14 @@ class MfgWebhookSubscription(models.Model):
     trigger_on_dead = fields.Boolean("Dead letter", tracking=True)
     trigger_on_cancelled = fields.Boolean("Cancelled", tracking=True)
     target_url = fields.Char("Target URL", required=True, tracking=True)
+    # Stored encrypted in secret_enc (mfg.secret.mixin); code reads _mfg_secret("secret").
     secret = fields.Char(
         required=True, default=_new_secret, copy=False,
         groups="mfg_integration.group_mfg_manager",
+        compute="_compute_mfg_secrets", inverse="_inverse_mfg_secrets", readonly=False,
         help="Deliveries carry X-Mfg-Signature: sha256=HMAC-SHA256(secret, "
         "'<X-Mfg-Timestamp>.<body>').")
+    secret_enc = fields.Char(groups="mfg_integration.group_mfg_manager", copy=False)
     timeout_s = fields.Float("Timeout (s)", default=10.0, tracking=True)
     max_attempts = fields.Integer(default=5, required=True, tracking=True,
                                   help="Attempts before a delivery is dead.")
@@ -138,6 +141,10 @@ class MfgWebhookSubscription(models.Model):
     # ------------------------------------------------------------- triggering
     @api.model_create_multi
     def create(self, vals_list):
+        # The secret is a computed field (stored encrypted): its default is not applied by
+        # the ORM, so a subscription created without one gets a fresh one here.
+        vals_list = [vals if vals.get("secret") else dict(vals, secret=_new_secret())
+                     for vals in vals_list]
         subscriptions = super().create(vals_list)
         # A subscription sends every matching message of its plant to its URL.
         access.ensure_companies_allowed(self.env, subscriptions.company_id,
