@@ -36,6 +36,8 @@ class TestPlanningAccess(PlanningTestCase):
     def test_read_only_user_and_operator_cannot_run_an_export(self):
         self.env["stock.quant"]._update_available_quantity(self.finished, self.stock, 5)
         with Receiver() as receiver:
+            # credentials only go to the connector's own host (issue 8, credentials)
+            self.planning.endpoint_url = receiver.url
             export = self.env["mfg.planning.export"].create({
                 "name": "inventory", "kind": "inventory", "store_file": False,
                 "push_url": receiver.url, "connector_id": self.planning.id})
