@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+import calendar
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 # Connector types that may push to /mfg/in/<code>; SAP connectors are polled or called
 # by Odoo, so a push claiming to be one is refused (403).
@@ -19,7 +22,15 @@ class MfgConnector(models.Model):
         "With 'API key', a signature that is sent is checked too.")
     inbound_api_key = fields.Char(
         "Inbound API key", groups="mfg_integration.group_mfg_manager", copy=False,
-        help="Key expected on /mfg/in/<code>; empty = the connector's API key / token.")
+        help="Key expected on /mfg/in/<code>. Only this key (and, during a rotation, the "
+        "previous one until it expires) is accepted: the connector's outbound API key / "
+        "token never is. Empty = API-key pushes are refused.")
+    inbound_api_key_previous = fields.Char(
+        "Previous inbound API key", groups="mfg_integration.group_mfg_manager", copy=False,
+        help="The key replaced by the last rotation; accepted until its expiry.")
+    inbound_api_key_previous_expires_at = fields.Datetime(
+        "Previous inbound key valid until", copy=False, readonly=True,
+        help="After this moment the previous inbound key is refused (401).")
     inbound_path = fields.Char("Inbound endpoint", compute="_compute_inbound_path")
 
     @api.depends("code")
@@ -27,10 +38,33 @@ class MfgConnector(models.Model):
         for connector in self:
             connector.inbound_path = f"/mfg/in/{connector.code}" if connector.code else False
 
-    def _inbound_expected_key(self):
-        """Key the endpoint compares against (read with sudo: credentials)."""
+    def _inbound_accepted_keys(self):
+        """[(key, expires_at Unix seconds or None)] the endpoint compares against (read with
+        sudo: credentials). Inbound keys only: falling back to the outbound API key would
+        let whoever holds the peer's credential push into Odoo, and vice versa."""
         self.ensure_one()
-        return self.inbound_api_key or self.api_key or ""
+        keys = []
+        if self.inbound_api_key:
+            keys.append((self.inbound_api_key, None))
+        expires_at = self.inbound_api_key_previous_expires_at
+        if self.inbound_api_key_previous and expires_at:
+            keys.append((self.inbound_api_key_previous,
+                         calendar.timegm(expires_at.utctimetuple())))
+        return keys
+
+    def action_rotate_inbound_key(self):
+        """Open the rotation wizard (managers only: it reveals the new key)."""
+        self.ensure_one()
+        if not self.env.user.has_group("mfg_integration.group_mfg_manager"):
+            raise AccessError(_("Only Integration Managers can rotate inbound keys."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Rotate inbound key"),
+            "res_model": "mfg.inbound.key.rotate",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_connector_id": self.id},
+        }
 
     def _inbound_ingest_env_user(self):
         """User the pushed messages are stored as: the first bound API user, so create_uid
