@@ -70,7 +70,9 @@ class TestHostileIngest(MfgTestCase):
         payload_column = ingest_service.INSERT_COLUMNS.index("payload")
         rows = list(plan.rows)
         rows[5] = rows[5][:payload_column] + ("{not json",) + rows[5][payload_column + 1:]
-        inserted, refused = ingest_service.insert_isolating(self.env.cr, rows)
+        with self.assertLogs("odoo.addons.mfg_integration.services.ingest", "WARNING") as logs:
+            inserted, refused = ingest_service.insert_isolating(self.env.cr, rows)
+        self.assertIn("PostgreSQL refused a row", logs.output[0])
         self.assertEqual(len(inserted), 6)
         self.assertEqual([pos for pos, _error in refused], [5])
         self.assertIn("could not be stored: ", refused[0][1])
