@@ -11,7 +11,7 @@ body a 400 with the reason. The route is more specific than ``/json/2/<model>/<m
 the router picks it for this one method; every other JSON-2 call is untouched.
 """
 from mfg_canonical import jsonio
-from werkzeug.exceptions import BadRequest, UnprocessableEntity
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnprocessableEntity
 
 from odoo import http
 from odoo.http import Json2Dispatcher, request
@@ -24,6 +24,12 @@ class MfgIngestJson2Dispatcher(Json2Dispatcher):
         params = dict(args)
         httprequest = self.request.httprequest
         if httprequest.content_length:
+            # werkzeug's get_data does not enforce max_content_length (Odoo's 128 MiB
+            # default or web.max_file_upload_size): refuse before reading, not after.
+            limit = httprequest.max_content_length
+            if limit and httprequest.content_length > limit:
+                raise RequestEntityTooLarge(f"body of {httprequest.content_length} bytes exceeds "
+                                            f"the maximum of {limit} bytes; nothing was stored")
             try:
                 body = jsonio.loads(httprequest.get_data())
             except jsonio.BodyError as exc:

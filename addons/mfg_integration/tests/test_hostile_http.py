@@ -81,6 +81,14 @@ class TestHostileHttp(HttpCase):
                 self.assertEqual(response.status_code, 400, response.text[:300])
                 self.assertIn(reason, response.json()["message"])
 
+    def test_json2_body_over_the_upload_limit_is_413_before_it_is_read(self):
+        self.env["ir.config_parameter"].sudo().set_param("web.max_file_upload_size", 1000)
+        _envelopes, body = batch_with_hostile(HOSTILE_VALUES[0], "big")
+        response = self.post_json2(body.encode())
+        self.assertEqual(response.status_code, 413, response.text[:300])
+        self.assertIn("exceeds the maximum of 1000 bytes", response.json()["message"])
+        self.assertEqual(self.stored_keys("big"), [])
+
     def test_json2_batch_nested_100000_levels_rejects_per_envelope(self):
         deep = b"[" * 100_000 + b"]" * 100_000
         body = b'{"envelopes": [' + json.dumps(envelope("deep-ok")).encode() + b", " + deep + b"]}"
