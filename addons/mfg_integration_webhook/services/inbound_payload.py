@@ -6,6 +6,8 @@ the answers are merged back with the caller's indexes.
 """
 from mfg_canonical import jsonio
 
+from odoo.addons.mfg_integration.services.ingest import safe_text
+
 
 class PayloadError(Exception):
     """The body as a whole is unusable (HTTP 400)."""
@@ -37,7 +39,8 @@ def parse_envelopes(body):
 
 def _key_of(envelope):
     key = envelope.get("key")
-    return key[:200] if isinstance(key, str) else None
+    # Escaped like the core's rejects: a lone surrogate echoed raw cannot be encoded.
+    return safe_text(key[:200]) if isinstance(key, str) else None
 
 
 def assign_source(envelopes, code):

@@ -59,6 +59,15 @@ class TestInboundHardening(HttpCase):
                 self.assertEqual(self.stored_keys(prefix),
                                  sorted(f"{prefix}-{i}" for i in range(10) if i != 4))
 
+    def test_foreign_source_reject_echoes_a_hostile_key_safely(self):
+        raw = ('{"envelopes": [%s, %s]}' % (
+            json.dumps(envelope("ok-echo", source="MES-H")),
+            json.dumps(envelope("@@", source="ELSEWHERE")).replace('"@@"', '"\\udc00x"')))
+        response = self.post(raw.encode())
+        self.assertEqual(response.status_code, 202, response.text[:300])
+        self.assertEqual(response.json()["rejected"][0]["key"], "\\udc00x")
+        self.assertEqual(self.stored_keys("ok"), ["ok-echo"])
+
     def test_deep_or_undecodable_bodies_are_400_with_a_reason(self):
         cases = [
             (b"[" * 100_000 + b"]" * 100_000, "must be one envelope object"),
