@@ -8,8 +8,8 @@ import time
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from odoo.addons.mfg_integration.tests.common import HOSTILE_VALUES, batch_with_hostile
@@ -203,6 +203,33 @@ class TestInboundHardening(HttpCase):
         self.assertEqual(old.status_code, 401)
         new = self.post(json.dumps(envelope("zero-2", source="MES-H")).encode(), key=new_key)
         self.assertEqual(new.status_code, 202)
+
+    def test_rotation_wizard_form_shows_the_expiry_and_then_the_new_key(self):
+        action = self.connector.with_user(self.manager).action_rotate_inbound_key()
+        self.assertEqual(action["res_model"], "mfg.inbound.key.rotate")
+        Wizard = self.env[action["res_model"]].with_user(self.manager).with_context(
+            action["context"])
+        with Form(Wizard) as form:
+            form.grace_days = 3
+            self.assertAlmostEqual(form.previous_expires_at,
+                                   fields.Datetime.now() + timedelta(days=3),
+                                   delta=timedelta(minutes=5))
+        wizard = form.record
+        shown = wizard.action_rotate()
+        self.assertEqual((shown["res_model"], shown["res_id"]), (wizard._name, wizard.id))
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual(wizard.new_key, self.connector.inbound_api_key)
+        self.assertEqual(self.connector.inbound_api_key_previous, KEY)
+        with self.assertRaises(UserError):
+            wizard.action_rotate()
+
+    def test_first_key_set_by_rotation_leaves_no_previous_key(self):
+        self.connector.inbound_api_key = False
+        new_key = self.rotate()
+        self.assertEqual(self.connector.inbound_api_key, new_key)
+        self.assertFalse(self.connector.inbound_api_key_previous)
+        self.assertFalse(self.connector.inbound_api_key_previous_expires_at)
+        self.assertIn("Inbound API key set by", self.connector.message_ids[0].body)
 
     def test_only_managers_rotate_or_read_inbound_keys(self):
         with self.assertRaises(AccessError):
