@@ -33,7 +33,8 @@ class MfgIngestJson2Dispatcher(Json2Dispatcher):
             try:
                 body = jsonio.loads(httprequest.get_data())
             except jsonio.BodyError as exc:
-                raise BadRequest(f"could not parse the body as JSON: {exc}") from None
+                # Same wording as Odoo's JSON-2 dispatcher: clients may match on it.
+                raise BadRequest(f"could not parse the body as json: {exc}") from None
             if not isinstance(body, dict):
                 raise BadRequest('the body must be a JSON object: {"envelopes": [...]}')
             params = body | params

@@ -5,6 +5,7 @@ Each value of issue 8 (tests/common.py) is sent as its JSON text inside a batch 
 JSON-2 also gets bodies that cannot be parsed at all (400 with the reason) and a few
 generated batches.
 """
+import gzip
 import json
 from datetime import datetime, timedelta
 
@@ -74,6 +75,7 @@ class TestHostileHttp(HttpCase):
             (b"[" * 100_000 + b"]" * 100_000, "must be a JSON object"),
             (b'{"envelopes": ' + b"[" * 5_000, "malformed JSON"),
             (b'{"envelopes": [' + b"1" * 5000 + b"]}", "malformed JSON"),
+            (gzip.compress(b'{"envelopes": []}'), "could not parse the body as json"),
         ]
         for raw, reason in cases:
             with self.subTest(raw[:30]):
