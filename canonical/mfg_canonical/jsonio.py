@@ -18,8 +18,12 @@ import re
 # below the interpreter's recursion limit even when called deep inside a web server stack.
 PARSE_DEPTH = 200
 
-# A JSON string (possessive: no backtracking on hostile input) or a bracket.
-_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]', re.DOTALL)
+# A JSON string (possessive: no backtracking on hostile input), or a run of opening or of
+# closing brackets: "[[[[..." is one token, so the common hostile shape costs no Python loop.
+_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[{]++|[\]}]++', re.DOTALL)
+# The tokenizing pass runs at Python speed (about 1 s per 5 MiB of brackets); above this size
+# a body nested past the recursion limit is refused as a whole instead.
+CUT_MAX_CHARS = 32 * 1024 * 1024
 
 
 class BodyError(ValueError):
@@ -44,17 +48,19 @@ def cut_deep(text, limit=PARSE_DEPTH):
         token = match.group()
         if token[0] == '"':
             continue
-        if token in "[{":
-            depth += 1
-            if depth == limit + 1 and cut_at is None:
-                cut_at = match.start()
+        run = len(token)
+        if token[0] in "[{":
+            if cut_at is None and depth + run > limit:
+                cut_at = match.start() + (limit - depth)  # the bracket opening level limit+1
+            depth += run
         else:
-            if depth == limit + 1 and cut_at is not None:
+            if cut_at is not None and depth - run <= limit:
+                # the bracket closing level limit+1 is in this run
                 out.append(text[copied_to:cut_at])
                 out.append("null")
-                copied_to = match.end()
+                copied_to = match.start() + (depth - limit)
                 cut_at = None
-            depth -= 1
+            depth -= run
     if cut_at is not None:  # never closed: cut anyway, the parser then says what is missing
         out.append(text[copied_to:cut_at])
         out.append("null")
@@ -72,6 +78,9 @@ def loads(data):
         pass
     except ValueError as exc:
         raise BodyError(f"malformed JSON: {exc}") from None
+    if len(text) > CUT_MAX_CHARS:
+        raise BodyError(f"nested deeper than the parser allows in a body over "
+                        f"{CUT_MAX_CHARS // (1024 * 1024)} MiB: split the batch")
     try:
         return json.loads(cut_deep(text))
     except (ValueError, RecursionError) as exc:

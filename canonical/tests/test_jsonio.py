@@ -1,8 +1,12 @@
 """Request bodies: hostile nesting stays one envelope's problem; unusable bodies say why."""
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mfg_canonical import validate_envelope
-from mfg_canonical.jsonio import PARSE_DEPTH, BodyError, cut_deep, loads
+from mfg_canonical.jsonio import CUT_MAX_CHARS, PARSE_DEPTH, BodyError, cut_deep, loads
 
 
 def envelope_text(key, payload_text):
@@ -44,4 +48,34 @@ def test_values_are_left_to_the_value_rules():
 ])
 def test_unusable_bodies_raise_body_error_with_a_reason(body, reason):
     with pytest.raises(BodyError, match=reason):
+        loads(body)
+
+
+def _cut_reference(value, limit, depth=0):
+    """What cut_deep must produce, computed on the parsed value instead of the text."""
+    if isinstance(value, (list, dict)) and depth >= limit:
+        return None
+    if isinstance(value, list):
+        return [_cut_reference(item, limit, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {key: _cut_reference(item, limit, depth + 1) for key, item in value.items()}
+    return value
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(alphabet='[]{}"\\ab', max_size=4), inner, max_size=4),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(value=JSON_VALUES, limit=st.integers(min_value=0, max_value=8))
+def test_cut_deep_equals_cutting_the_parsed_value(value, limit):
+    assert json.loads(cut_deep(json.dumps(value), limit)) == _cut_reference(value, limit)
+
+
+def test_a_hostile_body_too_big_for_the_cutting_pass_is_refused_whole():
+    body = b"[" * 2000 + b"[]," * (CUT_MAX_CHARS // 3 + 1) + b"]" * 2000
+    with pytest.raises(BodyError, match="nested deeper than the parser allows"):
         loads(body)
