@@ -10,7 +10,7 @@ payload then becomes that envelope's reject ("nested deeper than 32 levels") and
 body a 400 with the reason. The route is more specific than ``/json/2/<model>/<method>``, so
 the router picks it for this one method; every other JSON-2 call is untouched.
 """
-from mfg_canonical import jsonio
+from mfg_canonical import find_bad_value, jsonio
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnprocessableEntity
 
 from odoo import http
@@ -55,4 +55,8 @@ class MfgIngestJson2(http.Controller):
             raise UnprocessableEntity("cannot call mfg.message.ingest with ids")
         if context is not None and not isinstance(context, dict):
             raise UnprocessableEntity("'context' must be a JSON object")
+        # The context reaches SQL (lang, tz): the same value rules as envelopes apply.
+        bad = find_bad_value(context or {}, path="context")
+        if bad:
+            raise UnprocessableEntity(f"{bad[0]}: {bad[1]}")
         return request.env["mfg.message"].with_context(context or {}).ingest(envelopes)

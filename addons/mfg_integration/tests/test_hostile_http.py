@@ -91,6 +91,23 @@ class TestHostileHttp(HttpCase):
         self.assertIn("exceeds the maximum of 1000 bytes", response.json()["message"])
         self.assertEqual(self.stored_keys("big"), [])
 
+    def test_json2_hostile_context_is_422_with_the_reason(self):
+        good = json.dumps(envelope("ctx-1"))
+        cases = [
+            ('{"lang": "en_US\\u0000"}', 422, "context.lang: NUL character not allowed"),
+            ('{"lang": "\\ud800"}', 422, "context.lang: invalid Unicode"),
+            ('{"x": ' + "[" * 5000 + "]" * 5000 + "}", 422, "nested deeper than 32 levels"),
+            ("[1]", 422, "'context' must be a JSON object"),
+            ('{"tz": "' + "x" * 100 + '", "lang": "zz_ZZ"}', 422, "Invalid language code"),
+        ]
+        for context_text, status, reason in cases:
+            with self.subTest(context_text[:30]):
+                body = '{"envelopes": [%s], "context": %s}' % (good, context_text)
+                response = self.post_json2(body.encode())
+                self.assertEqual(response.status_code, status, response.text[:300])
+                self.assertIn(reason, response.json()["message"])
+        self.assertEqual(self.env["mfg.message"].search_count([("key", "=", "ctx-1")]), 0)
+
     def test_json2_batch_nested_100000_levels_rejects_per_envelope(self):
         deep = b"[" * 100_000 + b"]" * 100_000
         body = b'{"envelopes": [' + json.dumps(envelope("deep-ok")).encode() + b", " + deep + b"]}"
