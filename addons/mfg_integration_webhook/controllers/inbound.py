@@ -151,6 +151,9 @@ class MfgInboundController(http.Controller):
         key = (request.httprequest.headers.get("Idempotency-Key") or "").strip()
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise Refusal(400, f"Idempotency-Key longer than {MAX_IDEMPOTENCY_KEY} characters")
+        # Stored and looked up in PostgreSQL, which refuses NUL: printable ASCII only.
+        if not all(" " <= char <= "~" for char in key):
+            raise Refusal(400, "Idempotency-Key must be printable ASCII")
         return key or None
 
     def _rate_refusal(self, connector, retry_after):

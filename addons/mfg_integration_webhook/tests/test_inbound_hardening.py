@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """/mfg/in/<code> under hostile input (issue 8): per-envelope rejects, bounded body reads,
 rate limit before parsing, inbound keys only, key rotation with an expiry."""
+import contextlib
 import json
 import select
 import socket
@@ -68,6 +69,18 @@ class TestInboundHardening(HttpCase):
         self.assertEqual(response.json()["rejected"][0]["key"], "\\udc00x")
         self.assertEqual(self.stored_keys("ok"), ["ok-echo"])
 
+    def test_idempotency_key_with_a_nul_is_400(self):
+        body = json.dumps(envelope("idem-nul", source="MES-H")).encode()
+        with self.raw_connection("Idempotency-Key: a\x00b", f"Content-Length: {len(body)}",
+                                 "Connection: close") as sock:
+            sock.sendall(body)
+            answer = b""
+            while data := sock.recv(65536):
+                answer += data
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:300])
+        self.assertIn(b"Idempotency-Key must be printable ASCII", answer)
+        self.assertFalse(self.stored_keys("idem"))
+
     def test_deep_or_undecodable_bodies_are_400_with_a_reason(self):
         cases = [
             (b"[" * 100_000 + b"]" * 100_000, "must be one envelope object"),
@@ -92,10 +105,8 @@ class TestInboundHardening(HttpCase):
             "mfg_integration_webhook.inbound_max_bytes", 256 * 1024)
         total_chunks, chunk = 3200, b"x" * 65536  # 200 MiB offered, cap 256 KiB
         # A raw socket: requests would send the whole body before reading any answer.
-        self.env.flush_all()
-        with self.allow_requests():
-            cookie = self.opener.cookies[TEST_CURSOR_COOKIE_NAME]
-            sent, answer = self.send_chunked(total_chunks, chunk, cookie)
+        with self.raw_connection("Transfer-Encoding: chunked") as sock:
+            sent, answer = self.send_chunked(sock, total_chunks, chunk)
         self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer[:200])
         # The answer came while the client was still sending: what it managed to send is the
         # cap plus the kernel's socket buffers (47 chunks here), far from the 200 MiB offered.
@@ -103,16 +114,24 @@ class TestInboundHardening(HttpCase):
                                                  "of 64 KiB, for a body capped at 256 KiB")
         self.assertFalse(self.stored_keys("chunked"))
 
-    def send_chunked(self, total_chunks, chunk, cookie):
+    @contextlib.contextmanager
+    def raw_connection(self, *header_lines):
+        """A socket to the test server with the request line and headers of a push sent."""
+        self.env.flush_all()
+        with self.allow_requests():
+            cookie = self.opener.cookies[TEST_CURSOR_COOKIE_NAME]
+            sock = socket.create_connection(("127.0.0.1", self.http_port()), timeout=10)
+            self.addCleanup(sock.close)
+            head = [
+                "POST /mfg/in/MES-H HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
+                f"Authorization: Bearer {KEY}", f"X-Odoo-Database: {self.env.cr.dbname}",
+                f"Cookie: {TEST_CURSOR_COOKIE_NAME}={cookie}", *header_lines]
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+            yield sock
+
+    def send_chunked(self, sock, total_chunks, chunk):
         """Send a chunked body, stopping as soon as the server answers; return (chunks
         sent, the start of the answer)."""
-        sock = socket.create_connection(("127.0.0.1", self.http_port()), timeout=10)
-        self.addCleanup(sock.close)
-        sock.sendall((f"POST /mfg/in/MES-H HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      f"Content-Type: application/json\r\nAuthorization: Bearer {KEY}\r\n"
-                      f"X-Odoo-Database: {self.env.cr.dbname}\r\n"
-                      f"Cookie: {TEST_CURSOR_COOKIE_NAME}={cookie}\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n").encode())
         sock.settimeout(0.5)
         sent = 0
         while sent < total_chunks:
