@@ -16,6 +16,8 @@ from werkzeug.wsgi import get_input_stream
 from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 
+from odoo.addons.mfg_integration.services.ingest import is_storable_text
+
 from ..services.inbound_auth import InboundAuthError, authenticate
 from ..services.inbound_payload import PayloadError, assign_source, merge_result, parse_envelopes
 
@@ -134,8 +136,10 @@ class MfgInboundController(http.Controller):
         An unknown code answers exactly like a wrong key (401), so the endpoint does not
         tell outsiders which connector codes exist.
         """
-        connector = env["mfg.connector"].with_context(active_test=False).search(
-            [("code", "=", code)], limit=1)
+        Connector = env["mfg.connector"].with_context(active_test=False)
+        # A code PostgreSQL cannot compare (NUL) is no connector's code: unknown, not a 500.
+        connector = Connector.search([("code", "=", code)], limit=1) \
+            if is_storable_text(code) else Connector
         headers = request.httprequest.headers
         try:
             if not connector:

@@ -69,6 +69,13 @@ class TestInboundHardening(HttpCase):
         self.assertEqual(response.json()["rejected"][0]["key"], "\\udc00x")
         self.assertEqual(self.stored_keys("ok"), ["ok-echo"])
 
+    def test_connector_code_with_a_nul_or_bad_utf8_is_401_like_an_unknown_code(self):
+        for code in ("MES%00-H", "MES%FF-H", "%ED%A0%80"):
+            with self.subTest(code):
+                response = self.post(json.dumps(envelope("code-1")).encode(), code=code)
+                self.assertEqual(response.status_code, 401, response.text[:300])
+                self.assertEqual(response.json()["error"], "invalid API key")
+
     def test_idempotency_key_with_a_nul_is_400(self):
         body = json.dumps(envelope("idem-nul", source="MES-H")).encode()
         with self.raw_connection("Idempotency-Key: a\x00b", f"Content-Length: {len(body)}",
