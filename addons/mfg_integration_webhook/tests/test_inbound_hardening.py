@@ -8,6 +8,9 @@ import socket
 import time
 from datetime import timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
@@ -87,6 +90,24 @@ class TestInboundHardening(HttpCase):
         self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:300])
         self.assertIn(b"Idempotency-Key must be printable ASCII", answer)
         self.assertFalse(self.stored_keys("idem"))
+
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(body=st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(HOSTILE_VALUES[:-1]).map(
+            lambda hostile: batch_with_hostile(hostile, "fz", size=3, bad_index=1,
+                                               source="MES-H")[1].encode())),
+        headers=st.dictionaries(
+            st.sampled_from(["Idempotency-Key", "X-Mfg-Timestamp", "X-Mfg-Signature",
+                             "X-Api-Key", "Content-Type"]),
+            st.text(st.characters(min_codepoint=0x21, max_codepoint=0xFF), max_size=40),
+            max_size=3))
+    def test_generated_bodies_and_headers_never_answer_5xx(self, body, headers):
+        response = self.url_open("/mfg/in/MES-H", data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Odoo-Database": self.env.cr.dbname,
+            "Authorization": f"Bearer {KEY}", **headers})
+        self.assertLess(response.status_code, 500, (body[:80], headers, response.text[:300]))
 
     def test_deep_or_undecodable_bodies_are_400_with_a_reason(self):
         cases = [
