@@ -1,3 +1,4 @@
 from . import services
 from . import models
+from . import wizards
 from . import controllers

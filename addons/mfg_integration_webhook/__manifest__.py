@@ -19,6 +19,7 @@
         "views/mfg_webhook_subscription_views.xml",
         "views/mfg_webhook_delivery_views.xml",
         "views/mfg_connector_views.xml",
+        "wizards/mfg_inbound_key_rotate_views.xml",
         "views/mfg_webhook_menus.xml",
     ],
     "demo": ["demo/mfg_webhook_demo.xml"],

@@ -200,8 +200,11 @@ class MfgMessage(models.Model):
             raise BatchTooLarge(_("Batch of %(n)s envelopes exceeds the maximum of %(max)s; "
                                   "nothing was stored. Split it into smaller batches.",
                                   n=len(envelopes), max=max_batch))
+        # Only codes PostgreSQL can compare: a NUL or a lone surrogate in one envelope's
+        # source must stay that envelope's reject, not break the lookup for the batch.
         sources = {env["source"] for env in envelopes
-                   if isinstance(env, dict) and isinstance(env.get("source"), str)}
+                   if isinstance(env, dict) and isinstance(env.get("source"), str)
+                   and ingest_service.is_storable_text(env["source"])}
         Connector = self.env["mfg.connector"].sudo()
         connectors = Connector.search([("code", "in", list(sources))]) if sources else Connector
         self._check_ingest_rights(connectors)
@@ -214,7 +217,13 @@ class MfgMessage(models.Model):
             fields.Datetime.now(),
             self.env.uid,
         )
-        inserted = ingest_service.insert_rows(self.env.cr, plan.rows) if plan.rows else []
+        inserted, refused = ingest_service.insert_isolating(self.env.cr, plan.rows) \
+            if plan.rows else ([], [])
+        if refused:
+            plan.rejected.extend(
+                {"index": plan.row_index[pos], "key": ingest_service.safe_text(plan.rows[pos][1]),
+                 "error": error} for pos, error in refused)
+            plan.rejected.sort(key=lambda entry: entry["index"])
         by_flow = {}
         for message_id, flow_id, ordering_key, state in inserted:
             if state == "received":
@@ -222,7 +231,7 @@ class MfgMessage(models.Model):
         for flow in self.env["mfg.flow"].sudo().browse(list(by_flow)):
             self.sudo()._enqueue_flow_messages(flow, by_flow[flow.id])
         accepted = len(inserted)
-        duplicates = plan.duplicates + (len(plan.rows) - accepted)
+        duplicates = plan.duplicates + (len(plan.rows) - len(refused) - accepted)
         if plan.rejected:
             _logger.info("ingest: %s accepted, %s duplicates, %s rejected (first: %s)",
                          accepted, duplicates, len(plan.rejected), plan.rejected[0]["error"])

@@ -6,9 +6,14 @@ per batch, so the database unique index, not a racy Python check, decides what i
 """
 import io
 import json
+import logging
 from datetime import timezone
 
+import psycopg2
+
 from mfg_canonical import EnvelopeError, parse_occurred_at, validate_envelope
+
+_logger = logging.getLogger(__name__)
 
 INSERT_COLUMNS = (
     "name", "key", "source", "canonical_type", "schema_version", "plant_code", "occurred_at",
@@ -29,9 +34,28 @@ class IngestPlan:
 
 
 def _key_of(envelope):
+    """The envelope's key as it may be echoed in an answer (JSON-encodable, UTF-8-safe)."""
     if isinstance(envelope, dict) and isinstance(envelope.get("key"), str):
-        return envelope["key"][:200]
+        return safe_text(envelope["key"][:200])
     return None
+
+
+def safe_text(text):
+    """``text`` with lone surrogates escaped: an answer echoing a hostile key must still
+    encode to UTF-8 (otherwise the reject itself becomes a server error)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def is_storable_text(text):
+    return "\x00" not in text and _encodes(text)
+
+
+def _encodes(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def plan_batch(envelopes, connectors, flows, now, uid):
@@ -39,59 +63,80 @@ def plan_batch(envelopes, connectors, flows, now, uid):
 
     ``connectors``: {code: connector record}; ``flows``: {(connector_id, type): (flow id,
     ordering key field)} - plain values, as ORM field access per envelope is too slow here.
+    Whatever goes wrong with one envelope - a contract violation or an unexpected error
+    while planning it - makes it a reject with a reason; it never fails the batch.
     """
     plan = IngestPlan()
     seen = set()
     for index, envelope in enumerate(envelopes):
         try:
-            validate_envelope(envelope)
-            connector = connectors.get(envelope["source"])
-            if connector is None:
-                raise EnvelopeError(f"unknown source {envelope['source']!r}: no active connector "
-                                    f"with that code")
-            occurred = parse_occurred_at(envelope["occurred_at"]).astimezone(timezone.utc)
+            row = _plan_row(envelope, connectors, flows, now, uid)
         except EnvelopeError as exc:
-            plan.rejected.append({"index": index, "key": _key_of(envelope), "error": str(exc)})
+            plan.rejected.append({"index": index, "key": _key_of(envelope),
+                                  "error": safe_text(str(exc))})
+            continue
+        except Exception as exc:  # noqa: BLE001 - isolate the envelope, keep the batch
+            _logger.warning("ingest: envelope %s could not be planned", index, exc_info=True)
+            plan.rejected.append({"index": index, "key": _key_of(envelope),
+                                  "error": f"could not be processed ({type(exc).__name__}); "
+                                           "nothing was stored for this envelope"})
             continue
         dedup_key = (envelope["source"], envelope["key"])
         if dedup_key in seen:
             plan.duplicates += 1
             continue
         seen.add(dedup_key)
-        type_name = envelope["type"]
-        flow_id, ordering_field = flows.get((connector.id, type_name), (None, None))
-        state, error, ordering_key = "received", None, None
-        if flow_id is None:
-            state = "exception"
-            error = (f"No active inbound flow for type {type_name} on connector "
-                     f"{connector.code}: create one, then reprocess.")
-        elif ordering_field:
-            value = envelope["payload"].get(ordering_field)
-            ordering_key = None if value in (None, "") else str(value)[:200]
-        plan.rows.append((
-            f"{type_name}/{envelope['key']}"[:250],
-            envelope["key"],
-            envelope["source"],
-            type_name,
-            envelope["schema_version"],
-            envelope.get("plant"),
-            occurred.replace(tzinfo=None),
-            envelope.get("correlation_id"),
-            json.dumps(envelope["payload"], separators=(",", ":")),
-            connector.id,
-            flow_id,
-            connector.company_id,
-            "in",
-            ordering_key,
-            state,
-            error,
-            0,
-            now,
-            False,
-            uid, uid, now, now,
-        ))
+        plan.rows.append(row)
         plan.row_index.append(index)
     return plan
+
+
+def _plan_row(envelope, connectors, flows, now, uid):
+    validate_envelope(envelope)
+    connector = connectors.get(envelope["source"])
+    if connector is None:
+        raise EnvelopeError(f"unknown source {envelope['source']!r}: no active connector "
+                            f"with that code")
+    occurred = parse_occurred_at(envelope["occurred_at"]).astimezone(timezone.utc)
+    type_name = envelope["type"]
+    flow_id, ordering_field = flows.get((connector.id, type_name), (None, None))
+    state, error, ordering_key = "received", None, None
+    if flow_id is None:
+        state = "exception"
+        error = (f"No active inbound flow for type {type_name} on connector "
+                 f"{connector.code}: create one, then reprocess.")
+    elif ordering_field:
+        value = envelope["payload"].get(ordering_field)
+        ordering_key = None if value in (None, "") else str(value)[:200]
+    try:
+        # allow_nan=False: NaN is not JSON and jsonb refuses it. NUL and lone surrogates
+        # were refused by validate_envelope (every field); should anything still slip
+        # through, PostgreSQL refuses that row alone (insert_isolating).
+        payload = json.dumps(envelope["payload"], separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:
+        raise EnvelopeError(f"payload: cannot be stored as JSON ({exc})") from None
+    return (
+        f"{type_name}/{envelope['key']}"[:250],
+        envelope["key"],
+        envelope["source"],
+        type_name,
+        envelope["schema_version"],
+        envelope.get("plant"),
+        occurred.replace(tzinfo=None),
+        envelope.get("correlation_id"),
+        payload,
+        connector.id,
+        flow_id,
+        connector.company_id,
+        "in",
+        ordering_key,
+        state,
+        error,
+        0,
+        now,
+        False,
+        uid, uid, now, now,
+    )
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -132,3 +177,29 @@ def insert_rows(cr, rows):
     inserted = cr.fetchall()
     cr.execute("DROP TABLE mfg_message_ingest_tmp")
     return inserted
+
+
+# PostgreSQL refusing a value is that row's problem; a serialization failure or a lost
+# connection is not, and propagates so that the whole request is retried.
+ROW_ERRORS = (psycopg2.DataError, psycopg2.IntegrityError)
+
+
+def insert_isolating(cr, rows):
+    """``insert_rows``, but a row PostgreSQL refuses fails alone.
+
+    The batch is inserted in a savepoint; if PostgreSQL refuses a value, the batch is split
+    in halves until the refused rows are found (log2(n) savepoints per bad row). Returns
+    (inserted as ``insert_rows`` does, [(position in rows, error text)]).
+    """
+    try:
+        with cr.savepoint(flush=False):
+            return insert_rows(cr, rows), []
+    except ROW_ERRORS as exc:
+        if len(rows) == 1:
+            reason = (exc.pgerror or str(exc)).strip().splitlines()[0]
+            _logger.warning("ingest: PostgreSQL refused a row: %s", reason)
+            return [], [(0, f"could not be stored: {safe_text(reason)}")]
+    middle = len(rows) // 2
+    first, first_failed = insert_isolating(cr, rows[:middle])
+    second, second_failed = insert_isolating(cr, rows[middle:])
+    return first + second, first_failed + [(middle + pos, error) for pos, error in second_failed]

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Shared fixtures: a plant with connectors, flows and users of every integration role,
 a real local HTTP receiver, and a way to run the queue jobs the code enqueued."""
+import collections
+import copy
 import json
 import secrets
 import threading
@@ -22,6 +24,83 @@ from ..services import secret_box
 # so the suites test behaviour, not the machine's configuration.
 if not secret_box.key_setting():
     config["mfg_secret_key"] = "test-run-only-" + secrets.token_urlsafe(32)
+
+
+def nested_value(depth):
+    """A payload value nested ``depth`` levels deep, built without recursion."""
+    value = 1
+    for _ in range(depth):
+        value = {"n": value}
+    return value
+
+
+class Hostile(collections.namedtuple("Hostile", "name target json_text value reason")):
+    """One hostile value: where it goes in an envelope (``key``, ``occurred_at`` or
+    ``payload.<field>``), its JSON text as a client sends it, the Python value an in-process
+    caller passes, and the reason the reject must give."""
+
+    def apply(self, values):
+        values = copy.deepcopy(values)
+        field, _dot, sub = self.target.partition(".")
+        if sub:
+            values[field][sub] = self.value
+        else:
+            values[field] = self.value
+        return values
+
+    def json_text(self, values):
+        """``values`` as JSON with this hostile value spliced in as the client's text."""
+        marked = Hostile(*self[:3], HOSTILE_MARK, self.reason).apply(values)
+        return json.dumps(marked).replace(json.dumps(HOSTILE_MARK), self[2], 1)
+
+
+HOSTILE_MARK = "@@hostile@@"
+DEEP_VALUE_3000 = nested_value(3000)
+DEEP_VALUE_100K = nested_value(100_000)
+# Every hostile value of issue 8, shared by the in-process, JSON-2, /jsonrpc and /mfg/in tests.
+HOSTILE_VALUES = [
+    Hostile("NaN", "payload.value", "NaN", float("nan"), "payload.value: not a finite number"),
+    Hostile("Infinity", "payload.value", "Infinity", float("inf"),
+            "payload.value: not a finite number"),
+    Hostile("-Infinity", "payload.value", "-Infinity", float("-inf"),
+            "payload.value: not a finite number"),
+    Hostile("1e999", "payload.value", "1e999", float("inf"), "payload.value: not a finite number"),
+    Hostile("NUL in key", "key", json.dumps("bad\x00key"), "bad\x00key",
+            "key: NUL character not allowed"),
+    Hostile("NUL in payload string", "payload.asset", json.dumps("PRESS\x00-1"), "PRESS\x00-1",
+            "payload.asset: NUL character not allowed"),
+    Hostile("lone surrogate in payload string", "payload.asset", '"\\ud800"', "\ud800",
+            "payload.asset: invalid Unicode (lone surrogate) not allowed"),
+    Hostile("lone surrogate in key", "key", '"k\\udc00"', "k\udc00",
+            "key: invalid Unicode (lone surrogate) not allowed"),
+    Hostile("lone surrogate in object key", "payload.extra", '{"\\ud800": 1}', {"\ud800": 1},
+            "payload.extra: object key: invalid Unicode"),
+    Hostile("occurred_at 0001 +23:59", "occurred_at", '"0001-01-01T00:00:00+23:59"',
+            "0001-01-01T00:00:00+23:59", "occurred_at: out of range"),
+    Hostile("occurred_at 9999 -23:59", "occurred_at", '"9999-12-31T23:59:59-23:59"',
+            "9999-12-31T23:59:59-23:59", "occurred_at: out of range"),
+    Hostile("payload nested 3,000 levels", "payload.deep",
+            '{"n": ' * 3000 + "1" + "}" * 3000, DEEP_VALUE_3000,
+            "nested deeper than 32 levels"),
+    Hostile("payload nested 100,000 levels", "payload.deep",
+            '{"n": ' * 100_000 + "1" + "}" * 100_000, DEEP_VALUE_100K,
+            "nested deeper than 32 levels"),
+]
+
+
+def batch_with_hostile(hostile, prefix, bad_index=4, size=10, **values):
+    """(envelopes, body text of {"envelopes": [...]}) of ``size`` good alarms with the one at
+    ``bad_index`` carrying ``hostile``; keys are ``<prefix>-<index>``."""
+    envelopes, texts = [], []
+    for index in range(size):
+        good = envelope(f"{prefix}-{index}", **values)
+        if index == bad_index:
+            envelopes.append(hostile.apply(good))
+            texts.append(hostile.json_text(good))
+        else:
+            envelopes.append(good)
+            texts.append(json.dumps(good))
+    return envelopes, '{"envelopes": [' + ", ".join(texts) + "]}"
 
 
 def envelope(key, type_name="machine.alarm", source="EDGE-T1", occurred_at="2026-11-23T08:00:00+01:00",

@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Inbound HTTP endpoint for systems that push webhooks (CONTRACT.md §3).
 
-Reads top-down: size -> connector and credentials -> connector state -> body shape ->
-idempotency -> rate limit -> ingest -> answer. Every refusal is a 4xx with a JSON reason;
+Reads top-down: size (read in bounded chunks) -> connector and credentials -> connector
+state -> rate limit (before parsing) -> body shape -> idempotency -> rate limit (per
+envelope) -> ingest -> answer. Every refusal is a 4xx with a JSON reason;
 only a genuine server fault gives 500, and then nothing is stored.
 """
 import hashlib
@@ -10,12 +11,13 @@ import json
 import logging
 import time
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 
 from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
+from odoo.addons.mfg_integration.services.ingest import is_storable_text
 
 from ..services.inbound_auth import InboundAuthError, authenticate
 from ..services.inbound_payload import PayloadError, assign_source, merge_result, parse_envelopes
@@ -24,6 +26,7 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ENVELOPES = 10000
+CHUNK_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 255
 
 
@@ -69,9 +72,13 @@ class MfgInboundController(http.Controller):
         if not connector._inbound_accepts_pushes():
             raise Refusal(403, f"connector {code!r} is archived or does not accept pushes "
                                f"(type {connector.connector_type})")
+        # Rate limit before parsing: a client over its budget costs no JSON parse, and a
+        # body that does not parse still spends one envelope of the budget.
+        self._check_rate_open(env, connector)
         try:
             envelopes = parse_envelopes(body)
         except PayloadError as exc:
+            self._charge_junk(env, connector)
             raise Refusal(400, str(exc)) from None
         max_envelopes = min(_int_param(env, "mfg_integration_webhook.inbound_max_envelopes",
                                        DEFAULT_MAX_ENVELOPES),
@@ -97,23 +104,32 @@ class MfgInboundController(http.Controller):
         return status, answer, {}
 
     def _read_body(self, env):
-        """The raw body, refused with 413 before reading when Content-Length is too big."""
+        """The raw body, read in bounded chunks; 413 as soon as it passes the cap.
+
+        With Content-Length the size is known up front; a chunked body has none, and
+        werkzeug's ``get_data`` would read all of it before any check. So the WSGI input
+        stream is read here, CHUNK_BYTES at a time, and reading stops at max_bytes + 1
+        whatever the transfer encoding: a 200 MiB push costs at most the cap.
+        """
         max_bytes = _int_param(env, "mfg_integration_webhook.inbound_max_bytes",
                                DEFAULT_MAX_BYTES)
         httprequest = request.httprequest
         length = httprequest.content_length
-        too_large = Refusal(413, f"body larger than {max_bytes} bytes; nothing was stored")
+        too_large = Refusal(413, f"body larger than {max_bytes} bytes; nothing was stored",
+                            {"Connection": "close"})
         if length is not None and length > max_bytes:
             raise too_large
-        # Without Content-Length (chunked), werkzeug stops reading past this limit.
-        httprequest.max_content_length = max_bytes
-        try:
-            body = httprequest.get_data(cache=False)
-        except RequestEntityTooLarge:
-            raise too_large from None
-        if len(body) > max_bytes:
-            raise too_large
-        return body
+        # Odoo's request wrapper exposes no stream; the bus addon reaches the WSGI environ
+        # the same way (websocket.py).
+        stream = get_input_stream(httprequest._HTTPRequest__environ)
+        body = bytearray()
+        while True:
+            chunk = stream.read(min(CHUNK_BYTES, max_bytes + 1 - len(body)))
+            if not chunk:
+                return bytes(body)
+            body += chunk
+            if len(body) > max_bytes:
+                raise too_large
 
     def _authenticate(self, env, code, body):
         """The connector, once the request proved it may speak for it.
@@ -121,14 +137,16 @@ class MfgInboundController(http.Controller):
         An unknown code answers exactly like a wrong key (401), so the endpoint does not
         tell outsiders which connector codes exist.
         """
-        connector = env["mfg.connector"].with_context(active_test=False).search(
-            [("code", "=", code)], limit=1)
+        Connector = env["mfg.connector"].with_context(active_test=False)
+        # A code PostgreSQL cannot compare (NUL) is no connector's code: unknown, not a 500.
+        connector = Connector.search([("code", "=", code)], limit=1) \
+            if is_storable_text(code) else Connector
         headers = request.httprequest.headers
         try:
             if not connector:
-                authenticate("api_key", headers, body, "", "", time.time())
+                authenticate("api_key", headers, body, [], "", time.time())
             authenticate(connector.inbound_auth, headers, body,
-                         connector._inbound_expected_key(), connector._inbound_hmac_secret(),
+                         connector._inbound_accepted_keys(), connector._inbound_hmac_secret(),
                          time.time())
         except InboundAuthError as exc:
             raise Refusal(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
@@ -143,7 +161,30 @@ class MfgInboundController(http.Controller):
         key = (request.httprequest.headers.get("Idempotency-Key") or "").strip()
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise Refusal(400, f"Idempotency-Key longer than {MAX_IDEMPOTENCY_KEY} characters")
+        # Stored and looked up in PostgreSQL, which refuses NUL: printable ASCII only.
+        if not all(" " <= char <= "~" for char in key):
+            raise Refusal(400, "Idempotency-Key must be printable ASCII")
         return key or None
+
+    def _rate_refusal(self, connector, retry_after):
+        return Refusal(429, f"rate limit of {connector.rate_limit_per_min} envelopes per "
+                            f"minute for connector {connector.code!r} reached; retry in "
+                            f"{retry_after} s",
+                       {"Retry-After": str(retry_after)}, retry_after=retry_after)
+
+    def _check_rate_open(self, env, connector):
+        """429 before the body is parsed when this minute's budget is already spent."""
+        limit = connector.rate_limit_per_min
+        if limit <= 0:
+            return
+        spent, retry_after = env["mfg.inbound.rate.window"]._spent(connector.id, limit)
+        if spent:
+            raise self._rate_refusal(connector, retry_after)
+
+    def _charge_junk(self, env, connector):
+        if connector.rate_limit_per_min > 0:
+            env["mfg.inbound.rate.window"]._consume(connector.id, connector.rate_limit_per_min,
+                                                    1)
 
     def _check_rate(self, env, connector, envelope_count):
         limit = connector.rate_limit_per_min
@@ -152,9 +193,7 @@ class MfgInboundController(http.Controller):
         allowed, retry_after = env["mfg.inbound.rate.window"]._consume(
             connector.id, limit, envelope_count)
         if not allowed:
-            raise Refusal(429, f"rate limit of {limit} envelopes per minute for connector "
-                               f"{connector.code!r} reached; retry in {retry_after} s",
-                          {"Retry-After": str(retry_after)}, retry_after=retry_after)
+            raise self._rate_refusal(connector, retry_after)
 
     def _ingest(self, env, connector, envelopes):
         forwarded, indexes, own_rejected = assign_source(envelopes, connector.code)

@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+import calendar
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 # Connector types that may push to /mfg/in/<code>; SAP connectors are polled or called
 # by Odoo, so a push claiming to be one is refused (403).
@@ -18,10 +21,21 @@ class MfgConnector(models.Model):
         "old) and X-Mfg-Signature: sha256=HMAC-SHA256(HMAC secret, '<timestamp>.<body>'). "
         "With 'API key', a signature that is sent is checked too.")
     inbound_api_key = fields.Char(
-        "Inbound API key", groups="mfg_integration.group_mfg_manager",
+        "Inbound API key", groups="mfg_integration.group_mfg_manager", copy=False,
         compute="_compute_mfg_secrets", inverse="_inverse_mfg_secrets", readonly=False,
-        help="Key expected on /mfg/in/<code>; empty = the connector's API key / token.")
+        help="Key expected on /mfg/in/<code>. Only this key (and, during a rotation, the "
+        "previous one until it expires) is accepted: the connector's outbound API key / "
+        "token never is. Empty = API-key pushes are refused.")
     inbound_api_key_enc = fields.Char(groups="mfg_integration.group_mfg_manager", copy=False)
+    inbound_api_key_previous = fields.Char(
+        "Previous inbound API key", groups="mfg_integration.group_mfg_manager", copy=False,
+        compute="_compute_mfg_secrets", inverse="_inverse_mfg_secrets", readonly=False,
+        help="The key replaced by the last rotation; accepted until its expiry.")
+    inbound_api_key_previous_enc = fields.Char(groups="mfg_integration.group_mfg_manager",
+                                               copy=False)
+    inbound_api_key_previous_expires_at = fields.Datetime(
+        "Previous inbound key valid until", copy=False, readonly=True,
+        help="After this moment the previous inbound key is refused (401).")
     inbound_path = fields.Char("Inbound endpoint", compute="_compute_inbound_path")
 
     @api.depends("code")
@@ -29,14 +43,38 @@ class MfgConnector(models.Model):
         for connector in self:
             connector.inbound_path = f"/mfg/in/{connector.code}" if connector.code else False
 
-    def _inbound_expected_key(self):
-        """Key the endpoint compares against (read with sudo: credentials)."""
+    def _inbound_accepted_keys(self):
+        """[(key, expires_at Unix seconds or None)] the endpoint compares against (read with
+        sudo: credentials). Inbound keys only: falling back to the outbound API key would
+        let whoever holds the peer's credential push into Odoo, and vice versa."""
         self.ensure_one()
-        return self._mfg_secret("inbound_api_key") or self._mfg_secret("api_key") or ""
+        keys = []
+        current = self._mfg_secret("inbound_api_key")
+        if current:
+            keys.append((current, None))
+        expires_at = self.inbound_api_key_previous_expires_at
+        previous = self._mfg_secret("inbound_api_key_previous") if expires_at else ""
+        if previous:
+            keys.append((previous, calendar.timegm(expires_at.utctimetuple())))
+        return keys
 
     def _inbound_hmac_secret(self):
         self.ensure_one()
         return self._mfg_secret("hmac_secret") or ""
+
+    def action_rotate_inbound_key(self):
+        """Open the rotation wizard (managers only: it reveals the new key)."""
+        self.ensure_one()
+        if not self.env.user.has_group("mfg_integration.group_mfg_manager"):
+            raise AccessError(_("Only Integration Managers can rotate inbound keys."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Rotate inbound key"),
+            "res_model": "mfg.inbound.key.rotate",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_connector_id": self.id},
+        }
 
     def _inbound_ingest_env_user(self):
         """User the pushed messages are stored as: the first bound API user, so create_uid

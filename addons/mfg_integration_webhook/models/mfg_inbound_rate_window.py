@@ -44,6 +44,18 @@ class MfgInboundRateWindow(models.Model):
         return allowed, retry_after
 
     @api.model
+    def _spent(self, connector_id, limit, now=None):
+        """(True when this minute's budget is used up, retry_after_s) - reads only."""
+        now = time.time() if now is None else now
+        retry_after = max(1, 60 - int(now % 60))
+        with self.env.registry.cursor() as cr:
+            cr.execute("SELECT used FROM mfg_inbound_rate_window "
+                       "WHERE connector_id = %s AND window_minute = %s",
+                       (connector_id, int(now // 60)))
+            row = cr.fetchone()
+        return bool(row and row[0] >= limit), retry_after
+
+    @api.model
     def _purge_old(self):
         self.env.cr.execute("DELETE FROM mfg_inbound_rate_window WHERE window_minute < %s",
                             (int(time.time() // 60) - 60,))

@@ -5,6 +5,7 @@ must carry a timestamp within MAX_SKEW_S of the server clock, so a captured requ
 cannot be replayed later.
 """
 import hmac
+from datetime import datetime, timezone
 
 from odoo.addons.mfg_integration.services.transport import sign
 
@@ -31,13 +32,22 @@ def _same(presented, expected):
         presented.encode(), expected.encode())
 
 
-def check_api_key(headers, expected):
+def check_api_key(headers, keys, now):
+    """Accept the presented key if it equals one of ``keys``: [(key, expires_at or None)]
+    (``expires_at`` in Unix seconds). During a rotation the previous key is accepted until
+    it expires; after that it is refused with a reason, so its holder knows to switch."""
     presented = presented_api_key(headers)
     if not presented:
         raise InboundAuthError("missing API key: send 'Authorization: Bearer <key>' or "
                                "'X-Api-Key: <key>'")
-    if not _same(presented, expected):
+    # Compare with every key (no early exit): the time taken does not say which one matched.
+    matches = [expires_at for key, expires_at in keys if _same(presented, key)]
+    if not matches:
         raise InboundAuthError("invalid API key")
+    if all(expires_at is not None and expires_at <= now for expires_at in matches):
+        expired = datetime.fromtimestamp(max(matches), timezone.utc)
+        raise InboundAuthError(f"API key expired at {expired:%Y-%m-%d %H:%M} UTC (it was "
+                               "replaced by a key rotation): use the current inbound key")
 
 
 def check_signature(headers, body, secret, now):
@@ -58,14 +68,15 @@ def check_signature(headers, body, secret, now):
         raise InboundAuthError("invalid signature")
 
 
-def authenticate(mode, headers, body, api_key, hmac_secret, now):
+def authenticate(mode, headers, body, api_keys, hmac_secret, now):
     """Raise InboundAuthError unless the request satisfies ``mode``.
 
-    A signature sent to an API-key connector that has an HMAC secret is checked too: a
-    client that signs must sign correctly.
+    ``api_keys``: the connector's inbound keys, [(key, expires_at or None)] - never its
+    outbound credentials. A signature sent to an API-key connector that has an HMAC secret
+    is checked too: a client that signs must sign correctly.
     """
     if mode in ("api_key", "api_key_hmac"):
-        check_api_key(headers, api_key)
+        check_api_key(headers, api_keys, now)
     signed = headers.get("X-Mfg-Signature") or headers.get("X-Mfg-Timestamp")
     if mode in ("hmac", "api_key_hmac") or (signed and hmac_secret):
         if not hmac_secret:

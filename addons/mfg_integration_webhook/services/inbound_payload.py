@@ -4,7 +4,9 @@ The endpoint fills in a missing ``source`` with the connector's code and rejects
 envelope, those that claim another source; the rest goes to ``mfg.message.ingest`` and
 the answers are merged back with the caller's indexes.
 """
-import json
+from mfg_canonical import jsonio
+
+from odoo.addons.mfg_integration.services.ingest import safe_text
 
 
 class PayloadError(Exception):
@@ -15,9 +17,12 @@ def parse_envelopes(body):
     if not body:
         raise PayloadError("empty body: send one envelope or {\"envelopes\": [...]}")
     try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError(f"malformed JSON: {exc}") from None
+        # The canonical parser: invalid UTF-8 is refused with the reason, and a payload
+        # nested beyond the recursion limit parses (cut below depth 200) so that only its
+        # envelope is rejected ("nested deeper than 32 levels") instead of a 500.
+        document = jsonio.loads(body)
+    except jsonio.BodyError as exc:
+        raise PayloadError(str(exc)) from None
     if isinstance(document, dict) and "envelopes" in document:
         envelopes = document["envelopes"]
         if not isinstance(envelopes, list):
@@ -34,7 +39,8 @@ def parse_envelopes(body):
 
 def _key_of(envelope):
     key = envelope.get("key")
-    return key[:200] if isinstance(key, str) else None
+    # Escaped like the core's rejects: a lone surrogate echoed raw cannot be encoded.
+    return safe_text(key[:200]) if isinstance(key, str) else None
 
 
 def assign_source(envelopes, code):

@@ -31,7 +31,8 @@ class TestInboundEndpoint(HttpCase):
             "name": "Old MES", "code": "MES-OLD", "connector_type": "webhook_in",
             "inbound_api_key": KEY, "active": False})
         cls.sap = Connector.create({
-            "name": "SAP", "code": "SAP-1", "connector_type": "sap_odata", "api_key": KEY})
+            "name": "SAP", "code": "SAP-1", "connector_type": "sap_odata", "api_key": KEY,
+            "inbound_api_key": KEY})
         for connector in (cls.connector, cls.signed):
             cls.env["mfg.flow"].create({"name": f"alarms {connector.code}",
                                         "connector_id": connector.id,

@@ -1,0 +1,1 @@
+from . import mfg_inbound_key_rotate
