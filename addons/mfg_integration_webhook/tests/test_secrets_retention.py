@@ -43,8 +43,9 @@ class TestWebhookSecrets(WebhookTestCase):
     def test_inbound_key_is_ciphertext_and_hidden_from_non_managers(self):
         self.connector.inbound_api_key = "inbound-plain-777"
         self.assertNotIn("inbound-plain-777", self._row_text("mfg_connector", self.connector.id))
-        self.assertEqual(self.connector._inbound_expected_key(), "inbound-plain-777")
-        for name in ("inbound_api_key", "inbound_api_key_enc"):
+        self.assertEqual(self.connector._inbound_accepted_keys(), [("inbound-plain-777", None)])
+        for name in ("inbound_api_key", "inbound_api_key_enc", "inbound_api_key_previous",
+                     "inbound_api_key_previous_enc"):
             with self.assertRaises(AccessError):
                 self.connector.with_user(self.operator).read([name])
 
