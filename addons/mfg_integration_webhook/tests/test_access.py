@@ -66,3 +66,5 @@ class TestWebhookAccess(WebhookTestCase):
         delivery.with_user(self.manager).action_requeue()
         self.assertEqual((delivery.state, delivery.attempts, delivery.body),
                          ("pending", 0, body), "the button still works, body untouched")
+        subscription.with_user(self.manager).unlink()
+        self.assertFalse(delivery.exists(), "deliveries go away with their subscription")
