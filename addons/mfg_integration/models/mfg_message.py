@@ -9,7 +9,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..services import access
 from ..services import ingest as ingest_service
 
 _logger = logging.getLogger(__name__)
@@ -47,6 +46,12 @@ class MfgMessage(models.Model):
     dead (dead letter); a business problem (unmapped code, invalid payload, refusal by the
     peer) gives exception, which waits for an operator. Rows are written in bulk by
     ``ingest``; (source, key) is unique in the database, which makes ingest idempotent.
+
+    No interactive user, managers included, may create, write or delete messages (see
+    security/ir.model.access.csv): the envelope, the state machine and the links change
+    only through the processing code (superuser) and the audited buttons and wizards,
+    which write under sudo() on records first read with the user's rights and leave a
+    note in the chatter. Only the retention purge deletes messages.
     """
 
     _name = "mfg.message"
@@ -54,7 +59,8 @@ class MfgMessage(models.Model):
     _inherit = ["mail.thread", "mfg.message.processing"]
     _order = "received_at desc, id desc"
     # Connector, flow and plant of a message always agree (ingest writes rows in SQL with
-    # the connector's plant; create_outbound and managers go through the ORM check).
+    # the connector's plant; create_outbound and the processing code go through the ORM
+    # check).
     _check_company_auto = True
     _rec_names_search = ["key", "name", "ordering_key", "correlation_id"]
 
@@ -110,14 +116,6 @@ class MfgMessage(models.Model):
 
     _source_key_uniq = models.Constraint(
         "UNIQUE(source, key)", "A message with this key was already received from this source.")
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "company_id" in vals or "connector_id" in vals:
-            # check_company keeps connector and plant consistent; this keeps them in the
-            # writer's plants (the record rule only saw the plant before the write).
-            access.ensure_companies_allowed(self.env, self.company_id, _("A message"))
-        return result
 
     @api.depends("payload")
     def _compute_payload_text(self):
@@ -332,7 +330,7 @@ class MfgMessage(models.Model):
                                 "messages."))
 
     def _mail_get_operation_for_mail_message_operation(self, message_operation):
-        # Operators have no write access on messages, yet their notes in the chatter are part
+        # Nobody has write access on messages, yet notes in the chatter are part
         # of the story of a message: posting needs read access plus the Operator group.
         result = super()._mail_get_operation_for_mail_message_operation(message_operation)
         if message_operation == "create" and \

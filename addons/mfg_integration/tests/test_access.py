@@ -2,12 +2,12 @@
 """Issue 8, access findings: operators act only through the audited buttons, nobody crosses
 a plant boundary with an id of another plant, elevated actions need their group."""
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import get_public_method
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import LocalHttpServer, MfgTestCase, envelope
 
@@ -237,3 +237,133 @@ class TestAccessHardening(MfgTestCase):
             self.env["mfg.mapping"].with_user(self.api_user).create({
                 "mapping_type": "uom", "external_code": "X",
                 "uom_id": self.env.ref("uom.product_uom_unit").id})
+
+
+# Every stored field of a message: the envelope, the state machine and the links.
+FORGED_MESSAGE_VALUES = {
+    "key": "forged-key", "source": "EDGE-B1", "canonical_type": "machine.counter",
+    "schema_version": 2, "plant_code": "B", "occurred_at": datetime(2000, 1, 1),
+    "correlation_id": "forged", "payload": {"product": "OTHER", "qty": 99},
+    "original_payload": {"forged": True}, "edited": True, "direction": "out",
+    "ordering_key": "MO-FORGED", "state": "cancelled", "attempts": 0,
+    "next_retry_at": datetime(2000, 1, 1), "last_error": False, "last_traceback": False,
+    "missing_mappings": False, "mapped_values": {"x": 1},
+    "received_at": datetime(2000, 1, 1), "validated_at": datetime(2000, 1, 1),
+    "mapped_at": datetime(2000, 1, 1), "done_at": datetime(2000, 1, 1),
+    "failed_at": datetime(2000, 1, 1), "dead_at": datetime(2000, 1, 1), "latency_ms": 1.0,
+    "job_id": False, "result_model": "res.partner", "result_ids": [1],
+    "result_summary": "forged", "name": "forged",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestManagerActsThroughActions(MfgTestCase):
+    """Managers too change messages only through the audited buttons and wizards: the
+    processing code (superuser) and those actions are the only writers."""
+
+    def _exception_message(self, key):
+        self.Message.ingest([envelope(key, type_name="production.scrap", payload=SCRAP)])
+        self.run_jobs()
+        message = self.message(key)
+        self.assertEqual(message.state, "exception")
+        return message
+
+    def test_manager_cannot_raw_write_any_message_field(self):
+        message = self._exception_message("mw1")
+        before = message.read(list(FORGED_MESSAGE_VALUES))[0]
+        values = dict(FORGED_MESSAGE_VALUES, company_id=self.plant.id,
+                      connector_id=self.connector.id, flow_id=self.flow_alarm.id)
+        for field, value in values.items():
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                message.with_user(self.manager).write({field: value})
+        self.assertEqual(message.read(list(FORGED_MESSAGE_VALUES))[0], before)
+        self.assertEqual((message.company_id, message.connector_id, message.flow_id),
+                         (self.plant, self.connector, self.flow_scrap))
+
+    def test_manager_cannot_create_or_delete_messages_raw(self):
+        message = self._exception_message("mw2")
+        message.sudo().write({"state": "cancelled", "received_at": datetime(2000, 1, 1)})
+        with self.assertRaises(AccessError):
+            message.with_user(self.manager).unlink()
+        self.assertTrue(message.exists(), "only the retention purge deletes messages")
+        with self.assertRaises(AccessError):
+            self.Message.with_user(self.manager).create({
+                "key": "forged", "source": "EDGE-T1", "canonical_type": "machine.alarm",
+                "occurred_at": datetime(2026, 1, 1), "payload": {},
+                "connector_id": self.connector.id, "company_id": self.plant.id})
+
+    def test_manager_buttons_and_wizards_still_work(self):
+        failed, dead, other, waiting = (self._exception_message(k)
+                                         for k in ("mb1", "mb2", "mb3", "mb4"))
+        failed.sudo().write({"state": "failed", "attempts": 1})
+        dead.sudo().write({"state": "dead"})
+        failed.with_user(self.manager).action_retry_now()
+        self.assertIn("Retry requested by", failed.message_ids[0].body)
+        dead.with_user(self.manager).action_requeue()
+        self.assertEqual(dead.state, "received")
+        other.with_user(self.manager).action_cancel()
+        self.assertEqual(other.state, "cancelled")
+        self.assertIn("mfg_manager", other.message_ids[0].author_id.user_ids.login)
+        other.with_user(self.manager).message_post(body="Checked with the line",
+                                                   message_type="comment",
+                                                   subtype_xmlid="mail.mt_note")
+        self.assertIn("Checked with the line", other.message_ids[0].body)
+        wizard = self.env["mfg.message.edit"].with_user(self.manager).create({
+            "message_id": dead.id, "payload_text": json.dumps(dict(SCRAP, qty=2)),
+            "reason": "qty typo"})
+        wizard.action_apply()
+        self.assertEqual((dead.payload["qty"], dead.edited, dead.original_payload),
+                         (2, True, SCRAP))
+        self.assertIn("qty typo", dead.message_ids[0].body)
+        replay = self.env["mfg.flow.replay"].with_user(self.manager).create({
+            "flow_id": self.flow_scrap.id, "date_from": datetime(2026, 11, 23),
+            "date_to": datetime(2026, 11, 24)})
+        replay.action_replay()
+        self.assertEqual(other.state, "received")
+        # The processing of what the manager requeued runs and writes the state machine.
+        self.run_jobs()
+        self.assertEqual(waiting.state, "exception")
+        self.assertTrue(waiting.missing_mappings)
+        self.assertIn(["product", "NOPE"], [entry[:2] for entry in waiting.missing_mappings])
+        mapping = self.env["mfg.mapping"].with_user(self.manager).create({
+            "mapping_type": "product", "external_code": "NOPE",
+            "product_id": self.env["product.product"].create({"name": "Nope"}).id})
+        mapping.action_reprocess_waiting()
+        self.assertEqual(waiting.state, "received")
+        self.flow_scrap.with_user(self.manager).action_run_now()
+        self.run_jobs()
+        self.assertNotIn(["product", "NOPE"],
+                         [entry[:2] for entry in waiting.missing_mappings or []],
+                         "processed again by the job the manager's button queued")
+
+
+@tagged("post_install", "-at_install")
+class TestManagerRawWritesOverJson2(MfgTestCase, HttpCase):
+    """The same over the wire: JSON-2 with a manager's API key."""
+
+    def _call(self, method, body, key):
+        return self.url_open(
+            f"/json/2/mfg.message/{method}", data=json.dumps(body),
+            headers={"Content-Type": "application/json", "Authorization": f"bearer {key}",
+                     "X-Odoo-Database": self.env.cr.dbname})
+
+    def test_manager_raw_write_refused_but_buttons_work_over_json2(self):
+        key = self.env["res.users.apikeys"].with_user(self.manager).sudo()._generate(
+            scope="rpc", name="mgr", expiration_date=datetime.now() + timedelta(days=1))
+        self.Message.ingest([envelope("j1", type_name="production.scrap", payload=SCRAP)])
+        self.run_jobs()
+        message = self.message("j1")
+        self.assertEqual(message.state, "exception")
+        for vals in ({"payload": {"qty": 99}}, {"state": "done"},
+                     {"company_id": self.plant.id}, {"received_at": "2000-01-01 00:00:00"}):
+            with self.subTest(vals=vals):
+                response = self._call("write", {"ids": message.ids, "vals": vals}, key)
+                self.assertEqual(response.status_code, 403, response.text)
+        response = self._call("unlink", {"ids": message.ids}, key)
+        self.assertEqual(response.status_code, 403, response.text)
+        message.invalidate_recordset()
+        self.assertEqual((message.payload, message.state), (SCRAP, "exception"))
+        response = self._call("action_cancel", {"ids": message.ids}, key)
+        self.assertEqual(response.status_code, 200, response.text)
+        message.invalidate_recordset()
+        self.assertEqual(message.state, "cancelled")

@@ -38,13 +38,17 @@ class MfgWebhookDelivery(models.Model):
 
     The body is frozen when the delivery is created, and ``delivery_uid`` (the
     X-Mfg-Delivery header) stays the same across retries, so a receiver can de-duplicate.
+    The job signs whatever body is stored, so no interactive user (managers included) may
+    create, write or delete deliveries: only the delivery code and the buttons (under
+    sudo() on deliveries read with the user's rights) change them; deleting the
+    subscription removes its deliveries.
     """
 
     _name = "mfg.webhook.delivery"
     _description = "Webhook delivery"
     _order = "id desc"
-    # Rows are inserted in SQL with the subscription's plant; ORM writes (managers) are
-    # checked against the subscription and the message.
+    # Rows are inserted in SQL with the subscription's plant; ORM writes (the job and the
+    # buttons, as superuser) are checked against the subscription and the message.
     _check_company_auto = True
 
     subscription_id = fields.Many2one("mfg.webhook.subscription", required=True, readonly=True,
