@@ -21,6 +21,10 @@ class Metrics:
         self.messages_rejected_in = Counter("edge_messages_rejected_in",
                                             "Raw inputs that were malformed or unmapped (dead-lettered)",
                                             ["source"], registry=registry)
+        # Why each input or emitted envelope was dead-lettered before reaching the buffer
+        # ("not a finite number", "malformed input", "invalid envelope", ...); a short, fixed set.
+        self.readings_rejected = Counter("edge_readings_rejected", "Readings and emitted envelopes dead-lettered "
+                                         "at intake, by reason", ["reason"], registry=registry)
         self.duplicates_in = Counter("edge_input_duplicates", "Redelivered readings skipped by sequence",
                                      registry=registry)
         self.events_out = Counter("edge_events_emitted", "Envelopes produced by aggregation", ["type"],

@@ -39,7 +39,9 @@ class Bridge:
         self.config = config
         self.metrics = Metrics()
         self.outbox = open_outbox(config)
-        self.factory = EnvelopeFactory(config.device_code, config.plant)
+        # The worker validates every emitted envelope and dead-letters failures one by one; the
+        # factory raising mid-aggregation would leave a half-applied reading instead.
+        self.factory = EnvelopeFactory(config.device_code, config.plant, validate=False)
         self.aggregator = Aggregator(config.assets, config.aggregation.window_s, config.aggregation.grace_s,
                                      self.factory, self.outbox.load_states())
         self.inbox = Inbox()

@@ -33,7 +33,7 @@ import threading
 import time
 
 from ..signals import Delivery, utc_now
-from .json_fields import FieldError, to_signal
+from .json_fields import describe_parse_error, to_signal
 
 log = logging.getLogger(__name__)
 
@@ -411,16 +411,18 @@ class FastMqttSource:
                     signals.extend([to_signal(name, item, paths, received, topic) for item in document])
                 else:
                     signals.append(to_signal(name, document, paths, received, topic))
-            except (ValueError, FieldError) as exc:
-                # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
-                text = payload.decode("utf-8", "replace")[:4000]
-                rejects.append((name, json.dumps({"topic": topic, "payload": text}),
-                                f"malformed MQTT payload: {exc}"))
+            except Exception as exc:      # noqa: BLE001 - whatever one message does, it is its own reject
+                # Not only ValueError: deep JSON raises RecursionError, extreme timestamps
+                # OverflowError. Escaping here would drop the connection and loop on redelivery.
+                reason = f"malformed MQTT payload: {describe_parse_error(exc)}"
+                text = bytes(payload).decode("utf-8", "replace")[:4000]
+                rejects.append((name, json.dumps({"topic": topic, "payload": text}), reason))
                 log.warning("malformed MQTT payload dead-lettered",
-                            extra={"source": name, "topic": topic, "error": str(exc)})
+                            extra={"source": name, "topic": topic, "error": reason})
         self.metrics.messages_in.labels(name).inc(len(publishes))
         if rejects:
             self.metrics.messages_rejected_in.labels(name).inc(len(rejects))
+            self.metrics.readings_rejected.labels("malformed input").inc(len(rejects))
         generation = self._generation
         ack = (lambda: self._ack_later(generation, packet_ids)) if packet_ids else None
         return Delivery(signals=signals, ack=ack, rejects=rejects)
