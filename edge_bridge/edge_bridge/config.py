@@ -169,6 +169,7 @@ class BufferConfig:
     max_pending: int = 5_000_000
     alarm_envelope: bool = True
     synchronous: str = "FULL"
+    dead_letter_max: int = 10_000
 
 
 @dataclass
@@ -504,7 +505,7 @@ def parse_config(data, base_dir=Path("."), path=None):
     agg.check_known("window_s", "grace_s")
     buf = root.child("buffer")
     buf.check_known("path", "max_bytes", "high_water", "on_full", "retention_s", "max_pending",
-                    "alarm_envelope", "synchronous")
+                    "alarm_envelope", "synchronous", "dead_letter_max")
     buffer_path = buf.str("path", "var/edge-bridge.db")
     if not Path(buffer_path).is_absolute():
         buffer_path = str(base_dir / buffer_path)
@@ -524,7 +525,8 @@ def parse_config(data, base_dir=Path("."), path=None):
             retention_s=buf.num("retention_s", 24 * 3600, minimum=0),
             max_pending=buf.num("max_pending", 5_000_000, minimum=1, integer=True),
             alarm_envelope=buf.bool("alarm_envelope", True),
-            synchronous=buf.str("synchronous", "FULL", choices=("FULL", "NORMAL"))),
+            synchronous=buf.str("synchronous", "FULL", choices=("FULL", "NORMAL")),
+            dead_letter_max=buf.num("dead_letter_max", 10_000, minimum=1, integer=True)),
         sink=_sink(root.child("sink", required=True), base_dir),
         heartbeat=HeartbeatConfig(hb.bool("enabled", True), hb.num("interval_s", 60.0, minimum=1)),
         observability=ObservabilityConfig(

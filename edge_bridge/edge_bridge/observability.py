@@ -25,6 +25,8 @@ class Metrics:
         # ("not a finite number", "malformed input", "invalid envelope", ...); a short, fixed set.
         self.readings_rejected = Counter("edge_readings_rejected", "Readings and emitted envelopes dead-lettered "
                                          "at intake, by reason", ["reason"], registry=registry)
+        self.dead_letters_dropped = Counter("edge_dead_letters_dropped", "Oldest dead letters dropped to keep "
+                                            "the dead letter within buffer.dead_letter_max", registry=registry)
         self.duplicates_in = Counter("edge_input_duplicates", "Redelivered readings skipped by sequence",
                                      registry=registry)
         self.events_out = Counter("edge_events_emitted", "Envelopes produced by aggregation", ["type"],

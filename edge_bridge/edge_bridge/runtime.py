@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 def open_outbox(config):
     Path(config.buffer.path).parent.mkdir(parents=True, exist_ok=True)
     return Outbox(config.buffer.path, max_bytes=config.buffer.max_bytes, on_full=config.buffer.on_full,
-                  synchronous=config.buffer.synchronous, high_water=config.buffer.high_water)
+                  synchronous=config.buffer.synchronous, high_water=config.buffer.high_water,
+                  dead_letter_max=config.buffer.dead_letter_max)
 
 
 class Bridge:
@@ -39,6 +40,7 @@ class Bridge:
         self.config = config
         self.metrics = Metrics()
         self.outbox = open_outbox(config)
+        self.outbox.on_dead_letters_dropped = self.metrics.dead_letters_dropped.inc
         # The worker validates every emitted envelope and dead-letters failures one by one; the
         # factory raising mid-aggregation would leave a half-applied reading instead.
         self.factory = EnvelopeFactory(config.device_code, config.plant, validate=False)
