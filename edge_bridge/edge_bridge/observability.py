@@ -27,6 +27,8 @@ class Metrics:
                                          "at intake, by reason", ["reason"], registry=registry)
         self.dead_letters_dropped = Counter("edge_dead_letters_dropped", "Oldest dead letters dropped to keep "
                                             "the dead letter within buffer.dead_letter_max", registry=registry)
+        self.stage_restarts = Counter("edge_stage_restarts", "Supervised restarts of a stage thread after a crash",
+                                      ["stage"], registry=registry)
         self.duplicates_in = Counter("edge_input_duplicates", "Redelivered readings skipped by sequence",
                                      registry=registry)
         self.events_out = Counter("edge_events_emitted", "Envelopes produced by aggregation", ["type"],

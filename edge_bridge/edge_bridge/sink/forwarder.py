@@ -41,6 +41,8 @@ class Forwarder:
         self._last_logged_error = None
         self._last_refusal = None    # (first row id, error text) of the last content refusal
         self.isolations = 0
+        self.restarts = 0            # supervised restarts after an unexpected error (a bug)
+        self.last_crash = None
         self._next_prune = 0.0
 
     def start(self):
@@ -79,6 +81,21 @@ class Forwarder:
         return False, self.config.batch_max_age_s - age
 
     def _run(self):
+        """Supervised: an unexpected error restarts the loop (the buffer is the only state, so a
+        restart loses nothing); the count and the last error show in /healthz."""
+        while not self._stop.is_set():
+            try:
+                self._loop()
+                return
+            except Exception as exc:        # noqa: BLE001 - a bug must not stop delivery for good
+                self.restarts += 1
+                self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
+                self.metrics.stage_restarts.labels("forwarder").inc()
+                log.exception("forwarder stage crashed; restarting it",
+                              extra={"stage": "forwarder", "restarts": self.restarts})
+                self._stop.wait(min(30.0, 0.1 * 2 ** min(self.restarts, 8)))
+
+    def _loop(self):
         while not self._stop.is_set():
             ready, wait = self._ready()
             if not ready:
@@ -210,6 +227,10 @@ class Forwarder:
     def drain(self, deadline):
         """Final pushes at shutdown: until nothing is pending, a push fails, or ``deadline``."""
         while self.outbox.pending_count() > 0 and time.time() < deadline:
-            if self.push_once() is not True:
+            try:
+                if self.push_once() is not True:
+                    return False
+            except Exception:              # noqa: BLE001 - shutdown must finish; the data stays pending
+                log.exception("final push failed unexpectedly; pending events stay in the buffer")
                 return False
         return self.outbox.pending_count() == 0
