@@ -46,10 +46,15 @@ CONNACK, PUBLISH, SUBACK, PINGRESP, DISCONNECT = 2, 3, 9, 13, 14
 PINGREQ_BYTES = b"\xc0\x00"
 DISCONNECT_NORMAL = b"\xe0\x00"                 # reason 0: keep the session (expiry as connected)
 DISCONNECT_MALFORMED = b"\xe0\x01\x81"
+DISCONNECT_TOO_LARGE = b"\xe0\x01\x95"         # reason 0x95: packet too large
 
 
 class ProtocolError(Exception):
     """The broker sent something we cannot parse or accept: drop the connection and reconnect."""
+
+
+class PacketTooLarge(ProtocolError):
+    """A packet header announced more than our Maximum Packet Size; its body is never buffered."""
 
 
 def topic_matches(filter_, topic):
@@ -254,8 +259,11 @@ class FastMqttSource:
             if cfg.password is not None:
                 flags |= 0x40
                 payload += _str(cfg.password.reveal())
+        # Maximum Packet Size (0x27): the broker must not send us anything larger (MQTT 5
+        # 3.1.2.11.4); Mosquitto drops such messages for this client instead.
         props = (b"\x11" + struct.pack(">I", cfg.session_expiry_s)
-                 + b"\x21" + struct.pack(">H", cfg.receive_maximum))
+                 + b"\x21" + struct.pack(">H", cfg.receive_maximum)
+                 + b"\x27" + struct.pack(">I", cfg.max_packet_size))
         body = _str("MQTT") + bytes([5, flags]) + struct.pack(">H", cfg.keepalive) + _varint(len(props)) + props
         sock.sendall(_packet(0x10, body + payload))
         self._last_sent = time.monotonic()
@@ -267,7 +275,7 @@ class FastMqttSource:
             if not chunk:
                 raise OSError("connection closed before CONNACK")
             data += chunk
-            packets, rest = self._split(data)
+            packets, rest = self._split(data, self.config.max_packet_size)
             if packets:
                 break
         first_byte, start, end = packets[0]
@@ -292,11 +300,18 @@ class FastMqttSource:
 
     # -- reading ------------------------------------------------------------------------------
     @staticmethod
-    def _split(data):
-        """Cut complete packets out of ``data``: ([(first byte, body start, body end)], leftover start)."""
+    def _split(data, max_packet_size=268_435_460):
+        """Cut complete packets out of ``data``: ([(first byte, body start, body end)], leftover start).
+
+        Raises PacketTooLarge as soon as a header announces a packet above ``max_packet_size``
+        (whole packet, header included), before any of its body is kept.
+        """
         packets, pos, end = [], 0, len(data)
         while end - pos >= 2:
             length, body = _read_varint(data, pos + 1, end)
+            if length is not None and body - pos + length > max_packet_size:
+                raise PacketTooLarge(f"broker announced a packet of {body - pos + length} bytes, above "
+                                     f"max_packet_size {max_packet_size}")
             if length is None or body + length > end:
                 break
             packets.append((data[pos], body, body + length))
@@ -330,11 +345,22 @@ class FastMqttSource:
             chunk = sock.recv(RECV_SIZE)
             if not chunk:
                 raise OSError("connection closed by the broker")
-            data = data + chunk if data else chunk
+            if not data:
+                data = chunk
+            else:
+                # Grow in place: with ``data + chunk`` a packet spanning many reads was copied
+                # once per read (quadratic in its size).
+                if type(data) is not bytearray:
+                    data = bytearray(data)
+                data += chunk
 
     def _consume(self, sock, data):
         """Handle every complete packet in ``data``; return the incomplete tail."""
-        packets, rest = self._split(data)
+        try:
+            packets, rest = self._split(data, self.config.max_packet_size)
+        except PacketTooLarge:
+            sock.sendall(DISCONNECT_TOO_LARGE)
+            raise
         if not packets:
             return data
         publishes = []
@@ -399,7 +425,7 @@ class FastMqttSource:
                 pos += props_len
             if pos > end:
                 raise ProtocolError("PUBLISH header runs past the packet")
-            topic_raw = data[start + 2:topic_end]
+            topic_raw = bytes(data[start + 2:topic_end])       # a dict key (data may be a bytearray)
             known = topics.get(topic_raw)
             if known is None:
                 known = self._learn_topic(topic_raw)
