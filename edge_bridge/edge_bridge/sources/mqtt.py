@@ -56,6 +56,7 @@ class MqttSource:
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.config.session_expiry_s
         properties.ReceiveMaximum = self.config.receive_maximum
+        properties.MaximumPacketSize = self.config.max_packet_size   # the broker sends nothing larger
         self.client.connect_async(self.config.host, self.config.port, keepalive=self.config.keepalive,
                                   clean_start=False, properties=properties)
         self.client.loop_start()
