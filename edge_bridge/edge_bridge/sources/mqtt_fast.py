@@ -390,7 +390,11 @@ class FastMqttSource:
         return data[rest:]
 
     def _on_suback(self, data, start, end):
+        if end - start < 3:                               # packet id, properties length, >= 1 code
+            raise ProtocolError("SUBACK too short")
         props_len, pos = _read_varint(data, start + 2, end)
+        if props_len is None or pos + props_len >= end:
+            raise ProtocolError("SUBACK properties run past the packet")
         codes = data[pos + props_len:end]
         failed = [f"0x{code:02x}" for code in codes if code >= 0x80]
         if failed or len(codes) != self._subscribed_count:
@@ -422,6 +426,8 @@ class FastMqttSource:
                 pos += 1 + props_len               # the usual case: no or short properties
             else:
                 props_len, pos = _read_varint(data, pos, end)
+                if props_len is None:
+                    raise ProtocolError("PUBLISH properties length runs past the packet")
                 pos += props_len
             if pos > end:
                 raise ProtocolError("PUBLISH header runs past the packet")
