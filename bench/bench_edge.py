@@ -295,14 +295,18 @@ def stage_end_to_end(tmpdir, broker, sink, count, start, client="paho"):
     client_id, prefix = f"bench-edge-{client}", f"mes-{client}"
     prepublish(broker.port, client_id, prefix, count, start)
     source = mqtt_source(broker.port, client_id, prefix)
-    source["mqtt"]["client"] = client
+    source["mqtt"]["client"] = client if client in ("paho", "fast") else "fast"
     blocks = sink.config_blocks()
     blocks["extra"]["heartbeat"] = {"enabled": False}
     path = write_config(Path(tmpdir), [source], bench_assets(), sink.url, window_s=1.0, **blocks)
     config = load_config(path)
     config.sources[0].settings.session_expiry_s = 3600
     bridge = Bridge(config, serve_http=False)
-    os.sched_setaffinity(0, {0})
+    if client in ("gmqtt", "aiomqtt"):
+        settings = config.sources[0].settings
+        bridge.sources = [AsyncLibrarySource(client, broker.port, client_id, settings.topics[0].filter,
+                                             settings.topics[0].fields, bridge.inbox, bridge.metrics)]
+    os.sched_setaffinity(0, {0})                  # this thread and every stage thread: one core
     began = time.perf_counter()
     bridge.start()
     last_seq = count
@@ -319,6 +323,99 @@ def stage_end_to_end(tmpdir, broker, sink, count, start, client="paho"):
     if rejected:
         raise BenchFailure(f"FAIL end to end ({client}): Odoo rejected {rejected:.0f} envelopes; see the log above")
     return count / elapsed
+
+
+class AsyncLibrarySource:
+    """A bridge source on a maintained asyncio MQTT 5 client (gmqtt or aiomqtt), for comparison.
+
+    Same contract as ours: one Delivery per message into the bridge's inbox, PUBACK only after
+    the aggregation worker committed it (gmqtt: optimistic_acknowledgement=False and an async
+    on_message that returns once the commit happened; aiomqtt: paho's manual_ack_set(True) on its
+    inner client and ``ack(mid)`` scheduled on the client's loop after the commit).
+    """
+
+    def __init__(self, library, port, client_id, topic, paths, inbox, metrics):
+        self.library, self.port, self.client_id, self.topic, self.paths = library, port, client_id, topic, paths
+        self.name, self.inbox, self.metrics = "mes", inbox, metrics
+        self.connected = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._thread_main, name=f"{library}-mes", daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop_intake(self):
+        self._stop.set()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(10)
+
+    def _thread_main(self):
+        import asyncio
+        asyncio.run(self._gmqtt() if self.library == "gmqtt" else self._aiomqtt())
+
+    def _delivery(self, topic, payload, ack):
+        from edge_bridge.signals import Delivery, utc_now
+        from edge_bridge.sources.json_fields import to_signal
+        self.metrics.messages_in.labels(self.name).inc()
+        try:
+            return Delivery(signals=[to_signal(self.name, json.loads(payload), self.paths, utc_now(), topic)], ack=ack)
+        except Exception as exc:  # noqa: BLE001
+            return Delivery(ack=ack, rejects=[(self.name, payload.decode(errors="replace"), str(exc))])
+
+    async def _hand_over(self, delivery):
+        import asyncio
+        while not self.inbox.offer(delivery, 0):
+            await asyncio.sleep(0.005)
+
+    async def _gmqtt(self):
+        import asyncio
+        import gmqtt
+        loop = asyncio.get_running_loop()
+        client = gmqtt.Client(self.client_id, clean_session=False, optimistic_acknowledgement=False,
+                              session_expiry_interval=3600, receive_maximum=1000)
+
+        async def on_message(client_, topic, payload, qos, properties):
+            committed = loop.create_future()
+            await self._hand_over(self._delivery(topic, payload, lambda: loop.call_soon_threadsafe(
+                committed.set_result, None)))
+            await committed
+            return 0                                       # PUBACK success, sent only now
+
+        client.on_message = on_message
+        await client.connect("127.0.0.1", self.port, version=gmqtt.constants.MQTTv50)
+        client.subscribe(self.topic, qos=1)
+        self.connected = True
+        while not self._stop.is_set():
+            await asyncio.sleep(0.05)
+        await client.disconnect()
+
+    async def _aiomqtt(self):
+        import asyncio
+        import aiomqtt
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        loop = asyncio.get_running_loop()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
+        props.ReceiveMaximum = 1000
+        client = aiomqtt.Client("127.0.0.1", self.port, identifier=self.client_id,
+                                protocol=aiomqtt.ProtocolVersion.V5, clean_start=False, properties=props)
+        paho_client = client._client            # aiomqtt has no manual-ack API of its own
+        paho_client.manual_ack_set(True)
+        async with client:
+            await client.subscribe(self.topic, qos=1)
+            self.connected = True
+            messages = client.messages.__aiter__()
+            while not self._stop.is_set():
+                try:
+                    message = await asyncio.wait_for(messages.__anext__(), 0.2)
+                except asyncio.TimeoutError:
+                    continue
+                mid = message.mid
+                await self._hand_over(self._delivery(str(message.topic), message.payload,
+                                                     lambda mid=mid: loop.call_soon_threadsafe(paho_client.ack, mid, 1)))
 
 
 def naive(sink, count, start):
@@ -460,7 +557,7 @@ def main():
     # run against the same database) turns another phase's events into duplicates.
     start = time.time() - 3600
     phase_start = {"naive": start, "paho": start - 1 * 100_000, "fast": start - 2 * 100_000,
-                   "backlog": start - 3 * 100_000}
+                   "backlog": start - 3 * 100_000, "gmqtt": start - 4 * 100_000, "aiomqtt": start - 5 * 100_000}
     where = "Odoo" if sink.real else "the stand-in"
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -478,7 +575,7 @@ def main():
             agg_rate, events = stage_aggregate_buffer(tmpdir, args.messages, start)
             print(f"    stage: aggregation + buffer commit:            {agg_rate:10,.0f} msg/s "
                   f"({events} events from {args.messages} readings)")
-            for client in ("paho", "fast"):
+            for client in ("paho", "gmqtt", "aiomqtt", "fast"):
                 (tmp / f"e2e-{client}").mkdir()
                 e2e_rate = stage_end_to_end(tmp / f"e2e-{client}", broker, sink, args.messages,
                                             phase_start[client], client)
