@@ -3,6 +3,7 @@
 Shared by the MQTT and HTTP polling sources. Paths are dotted (``data.items.0.v``); for MQTT,
 ``topic[N]`` takes the N-th topic level instead.
 """
+import math
 from datetime import datetime, timezone
 
 from mfg_canonical.values import occurred_at_in_range
@@ -64,7 +65,7 @@ def _parse_timestamp(value):
     if isinstance(value, bool):
         raise FieldError(f"timestamp must be ISO-8601 or epoch seconds, got {value!r}")
     if isinstance(value, (int, float)):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise FieldError(f"timestamp {value!r}: not a finite number")
         seconds = value / 1000.0 if value > 1e11 else float(value)   # epoch ms or s
         return datetime.fromtimestamp(seconds, timezone.utc)
