@@ -42,6 +42,7 @@ from edge_bridge.simulator.odoo_standin import OdooStandIn  # noqa: E402
 from edge_bridge.simulator.plc import PlcSimulator  # noqa: E402
 from edge_bridge.sink.forwarder import Forwarder  # noqa: E402
 from edge_bridge.sink.odoo import make_transport  # noqa: E402
+from mqtt_library_sources import AsyncLibrarySource  # noqa: E402
 
 ASSETS = [f"M{i:02d}" for i in range(10)]
 TAGS = ("cycle_count", "good_count", "temperature", "state")
@@ -295,14 +296,18 @@ def stage_end_to_end(tmpdir, broker, sink, count, start, client="paho"):
     client_id, prefix = f"bench-edge-{client}", f"mes-{client}"
     prepublish(broker.port, client_id, prefix, count, start)
     source = mqtt_source(broker.port, client_id, prefix)
-    source["mqtt"]["client"] = client
+    source["mqtt"]["client"] = client if client in ("paho", "fast") else "fast"
     blocks = sink.config_blocks()
     blocks["extra"]["heartbeat"] = {"enabled": False}
     path = write_config(Path(tmpdir), [source], bench_assets(), sink.url, window_s=1.0, **blocks)
     config = load_config(path)
     config.sources[0].settings.session_expiry_s = 3600
     bridge = Bridge(config, serve_http=False)
-    os.sched_setaffinity(0, {0})
+    if client in ("gmqtt", "aiomqtt"):
+        settings = config.sources[0].settings
+        bridge.sources = [AsyncLibrarySource(client, broker.port, client_id, settings.topics[0].filter,
+                                             settings.topics[0].fields, bridge.inbox, bridge.metrics)]
+    os.sched_setaffinity(0, {0})                  # this thread and every stage thread: one core
     began = time.perf_counter()
     bridge.start()
     last_seq = count
@@ -460,7 +465,7 @@ def main():
     # run against the same database) turns another phase's events into duplicates.
     start = time.time() - 3600
     phase_start = {"naive": start, "paho": start - 1 * 100_000, "fast": start - 2 * 100_000,
-                   "backlog": start - 3 * 100_000}
+                   "backlog": start - 3 * 100_000, "gmqtt": start - 4 * 100_000, "aiomqtt": start - 5 * 100_000}
     where = "Odoo" if sink.real else "the stand-in"
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -478,7 +483,7 @@ def main():
             agg_rate, events = stage_aggregate_buffer(tmpdir, args.messages, start)
             print(f"    stage: aggregation + buffer commit:            {agg_rate:10,.0f} msg/s "
                   f"({events} events from {args.messages} readings)")
-            for client in ("paho", "fast"):
+            for client in ("paho", "gmqtt", "aiomqtt", "fast"):
                 (tmp / f"e2e-{client}").mkdir()
                 e2e_rate = stage_end_to_end(tmp / f"e2e-{client}", broker, sink, args.messages,
                                             phase_start[client], client)

@@ -82,7 +82,8 @@ class OdooServer:
     """A real Odoo HTTP server (2 workers + queue_job runner) on a throwaway database."""
 
     def __init__(self, db=None, workers=2):
-        self.db = db or f"mfg_e2e_{uuid.uuid4().hex[:8]}"
+        # MFG_E2E_DB_PREFIX lets parallel worktrees keep their throwaway databases apart.
+        self.db = db or f"{os.environ.get('MFG_E2E_DB_PREFIX', 'mfg_e2e_')}{uuid.uuid4().hex[:8]}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers

@@ -22,8 +22,7 @@ def _iso(epoch):
 def cmd_run(args, config):
     from .runtime import Bridge
     setup_logging(config.observability.log_format, config.observability.log_level)
-    Bridge(config).run_forever()
-    return 0
+    return Bridge(config).run_forever()
 
 
 def cmd_check_config(args, config):

@@ -105,6 +105,7 @@ class MqttConfig:
     ca_file: Optional[str] = None
     topics: list = field(default_factory=list)
     client: str = "fast"        # sources/mqtt_fast.py (bulk socket reads, QoS 0/1); "paho": sources/mqtt.py
+    max_packet_size: int = 1024 ** 2   # announced in CONNECT; larger packets are refused unread
 
 
 @dataclass
@@ -169,6 +170,7 @@ class BufferConfig:
     max_pending: int = 5_000_000
     alarm_envelope: bool = True
     synchronous: str = "FULL"
+    dead_letter_max: int = 10_000
 
 
 @dataclass
@@ -372,7 +374,7 @@ def _asset(node):
 
 def _mqtt(node, base_dir):
     node.check_known("host", "port", "client_id", "qos", "keepalive", "receive_maximum", "session_expiry_s",
-                     "username", "password", "tls", "ca_file", "topics", "client")
+                     "username", "password", "tls", "ca_file", "topics", "client", "max_packet_size")
     qos = node.data.get("qos", 1)
     if qos not in (0, 1, 2) or isinstance(qos, bool):
         raise ConfigError(f"{node._key('qos')}: must be 0, 1 or 2")
@@ -387,6 +389,9 @@ def _mqtt(node, base_dir):
                                 fields=_field_paths(topic.child("fields"), topic_allowed=True)))
     if not topics:
         raise ConfigError(f"{node._key('topics')}: at least one topic filter is needed")
+    max_packet_size = node.size("max_packet_size", 1024 ** 2)
+    if not 1024 <= max_packet_size <= 268_435_455:      # MQTT's own limit (4-byte remaining length)
+        raise ConfigError(f"{node._key('max_packet_size')}: must be between 1KB and 256MB (got {max_packet_size})")
     return MqttConfig(
         host=node.str("host", "127.0.0.1"), port=node.num("port", 1883, 1, 65535, integer=True),
         client_id=node.str("client_id", required=True), qos=qos,
@@ -394,7 +399,8 @@ def _mqtt(node, base_dir):
         receive_maximum=node.num("receive_maximum", 1000, 1, 65535, integer=True),
         session_expiry_s=node.num("session_expiry_s", 7 * 24 * 3600, 0, 0xFFFFFFFF, integer=True),
         username=node.str("username"), password=node.secret("password", base_dir),
-        tls=node.bool("tls", False), ca_file=node.str("ca_file"), topics=topics, client=client)
+        tls=node.bool("tls", False), ca_file=node.str("ca_file"), topics=topics, client=client,
+        max_packet_size=max_packet_size)
 
 
 def _opcua_node(node):
@@ -504,7 +510,7 @@ def parse_config(data, base_dir=Path("."), path=None):
     agg.check_known("window_s", "grace_s")
     buf = root.child("buffer")
     buf.check_known("path", "max_bytes", "high_water", "on_full", "retention_s", "max_pending",
-                    "alarm_envelope", "synchronous")
+                    "alarm_envelope", "synchronous", "dead_letter_max")
     buffer_path = buf.str("path", "var/edge-bridge.db")
     if not Path(buffer_path).is_absolute():
         buffer_path = str(base_dir / buffer_path)
@@ -524,7 +530,8 @@ def parse_config(data, base_dir=Path("."), path=None):
             retention_s=buf.num("retention_s", 24 * 3600, minimum=0),
             max_pending=buf.num("max_pending", 5_000_000, minimum=1, integer=True),
             alarm_envelope=buf.bool("alarm_envelope", True),
-            synchronous=buf.str("synchronous", "FULL", choices=("FULL", "NORMAL"))),
+            synchronous=buf.str("synchronous", "FULL", choices=("FULL", "NORMAL")),
+            dead_letter_max=buf.num("dead_letter_max", 10_000, minimum=1, integer=True)),
         sink=_sink(root.child("sink", required=True), base_dir),
         heartbeat=HeartbeatConfig(hb.bool("enabled", True), hb.num("interval_s", 60.0, minimum=1)),
         observability=ObservabilityConfig(

@@ -26,6 +26,9 @@ class Heartbeat:
     def start(self):
         self._thread.start()
 
+    def alive(self):
+        return self._thread.is_alive()
+
     def stop(self):
         self._stop.set()
         self._thread.join(5)

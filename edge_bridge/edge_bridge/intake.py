@@ -8,9 +8,12 @@ the same batch is tried again, so memory never runs ahead of disk.
 """
 import json
 import logging
+import math
 import sqlite3
 import threading
 import time
+
+from mfg_canonical import EnvelopeError, find_bad_value, validate_envelope
 
 from .aggregate import SignalRejected, is_critical
 
@@ -18,8 +21,34 @@ log = logging.getLogger(__name__)
 
 
 def _describe(signal):
-    return json.dumps({"asset": signal.asset, "tag": signal.tag, "value": signal.value,
-                       "timestamp": signal.timestamp.isoformat(), "sequence": signal.sequence}, default=str)
+    value = signal.value
+    if isinstance(value, float) and not math.isfinite(value):
+        value = repr(value)            # keep the dead letter valid JSON: "nan", "inf"
+    try:
+        return json.dumps({"asset": signal.asset, "tag": signal.tag, "value": value,
+                           "timestamp": signal.timestamp.isoformat(), "sequence": signal.sequence}, default=str)
+    except (ValueError, RecursionError):
+        return repr(signal)[:4000]
+
+
+def _bad_reading(signal):
+    """(reason text, metric reason) when the reading's value breaks a canonical value rule.
+
+    The rules are mfg_canonical's (the same ones Odoo applies to envelopes), checked per reading
+    so that one NaN from a faulty sensor is dead-lettered here instead of poisoning the window
+    average that would then make Odoo refuse the whole batch.
+    """
+    bad = find_bad_value(signal.value, path=f"{signal.asset}.{signal.tag}")
+    if bad is None:
+        return None
+    return f"{bad[0]}: {bad[1]}", bad[1]
+
+
+def _dump_envelope(envelope):
+    try:
+        return json.dumps(envelope, default=str)[:4000]
+    except (ValueError, RecursionError):
+        return repr(envelope)[:4000]
 
 
 class AggregationWorker:
@@ -98,16 +127,49 @@ class AggregationWorker:
             self.holding_back = False
             self.metrics.backpressure.set(0)
 
+    def _valid_only(self, events, rejects):
+        """Every envelope is checked against the canonical rules before it is buffered.
+
+        One that fails (a bug, or a value no reading rule caught) is dead-lettered with the
+        reason; the others go on. Odoo would refuse it anyway, and it would hold up its batch.
+        """
+        valid = []
+        for envelope in events:
+            try:
+                validate_envelope(envelope)
+            except (EnvelopeError, ValueError, TypeError, RecursionError) as exc:
+                self.metrics.readings_rejected.labels("invalid envelope").inc()
+                rejects.append(("aggregation", _dump_envelope(envelope), f"invalid envelope: {exc}"))
+                log.error("emitted envelope failed validation, dead-lettered",
+                          extra={"key": envelope.get("key"), "error": str(exc)})
+                continue
+            valid.append(envelope)
+        return valid
+
     def _process_once(self, deliveries, flush_all):
         events, rejects, checkpoints, acks = [], [], {}, []
         aggregator = self.aggregator
         before_dups = aggregator.duplicates_skipped
+        metrics = self.metrics
         for delivery in deliveries:
             for signal in delivery.signals:
+                value = signal.value
+                # Fast path for the usual finite number; anything else gets the canonical walk.
+                if type(value) is float:
+                    bad = None if math.isfinite(value) else _bad_reading(signal)
+                else:
+                    bad = None if type(value) in (int, bool) else _bad_reading(signal)
+                if bad is not None:
+                    metrics.messages_rejected_in.labels(signal.source).inc()
+                    metrics.readings_rejected.labels(bad[1]).inc()
+                    rejects.append((signal.source, _describe(signal), bad[0]))
+                    log.warning("reading dead-lettered", extra={"source": signal.source, "error": bad[0]})
+                    continue
                 try:
                     aggregator.apply(signal, events)
                 except SignalRejected as exc:
-                    self.metrics.messages_rejected_in.labels(signal.source).inc()
+                    metrics.messages_rejected_in.labels(signal.source).inc()
+                    metrics.readings_rejected.labels("unmapped or wrong type").inc()
                     rejects.append((signal.source, _describe(signal), str(exc)))
                     log.warning("reading dead-lettered", extra={"source": signal.source, "error": str(exc)})
             rejects.extend(delivery.rejects)
@@ -121,6 +183,7 @@ class AggregationWorker:
         else:
             aggregator.flush_due(time.time(), events)
         self.watch.check(events)
+        events = self._valid_only(events, rejects)
         states = aggregator.take_dirty_states()
         if events or states or rejects or checkpoints:
             self.outbox.commit(events, states, checkpoints, rejects, critical_of=is_critical)

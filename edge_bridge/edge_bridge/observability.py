@@ -21,6 +21,14 @@ class Metrics:
         self.messages_rejected_in = Counter("edge_messages_rejected_in",
                                             "Raw inputs that were malformed or unmapped (dead-lettered)",
                                             ["source"], registry=registry)
+        # Why each input or emitted envelope was dead-lettered before reaching the buffer
+        # ("not a finite number", "malformed input", "invalid envelope", ...); a short, fixed set.
+        self.readings_rejected = Counter("edge_readings_rejected", "Readings and emitted envelopes dead-lettered "
+                                         "at intake, by reason", ["reason"], registry=registry)
+        self.dead_letters_dropped = Counter("edge_dead_letters_dropped", "Oldest dead letters dropped to keep "
+                                            "the dead letter within buffer.dead_letter_max", registry=registry)
+        self.stage_restarts = Counter("edge_stage_restarts", "Supervised restarts of a stage thread after a crash",
+                                      ["stage"], registry=registry)
         self.duplicates_in = Counter("edge_input_duplicates", "Redelivered readings skipped by sequence",
                                      registry=registry)
         self.events_out = Counter("edge_events_emitted", "Envelopes produced by aggregation", ["type"],

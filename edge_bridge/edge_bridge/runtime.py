@@ -27,11 +27,16 @@ from .sources.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
+# Exit status when a stage that cannot be restarted in place died: non-zero, so systemd
+# (Restart=on-failure) starts a fresh process, which resumes from the buffer and the broker.
+EXIT_STAGE_DIED = 70
+
 
 def open_outbox(config):
     Path(config.buffer.path).parent.mkdir(parents=True, exist_ok=True)
     return Outbox(config.buffer.path, max_bytes=config.buffer.max_bytes, on_full=config.buffer.on_full,
-                  synchronous=config.buffer.synchronous, high_water=config.buffer.high_water)
+                  synchronous=config.buffer.synchronous, high_water=config.buffer.high_water,
+                  dead_letter_max=config.buffer.dead_letter_max)
 
 
 class Bridge:
@@ -39,7 +44,10 @@ class Bridge:
         self.config = config
         self.metrics = Metrics()
         self.outbox = open_outbox(config)
-        self.factory = EnvelopeFactory(config.device_code, config.plant)
+        self.outbox.on_dead_letters_dropped = self.metrics.dead_letters_dropped.inc
+        # The worker validates every emitted envelope and dead-letters failures one by one; the
+        # factory raising mid-aggregation would leave a half-applied reading instead.
+        self.factory = EnvelopeFactory(config.device_code, config.plant, validate=False)
         self.aggregator = Aggregator(config.assets, config.aggregation.window_s, config.aggregation.grace_s,
                                      self.factory, self.outbox.load_states())
         self.inbox = Inbox()
@@ -56,15 +64,42 @@ class Bridge:
         self.health = (HealthServer(config.observability.host, config.observability.port, self.metrics,
                                     self.health_check) if serve_http else None)
         self._stopped = threading.Event()
+        self._started = False
+
+    def stages(self):
+        """Every stage thread: alive?, supervised restarts, last error. /healthz shows this."""
+        stages = {
+            "worker": {"alive": self.worker.alive(), "restarts": 0,
+                       "error": f"{type(self.worker.error).__name__}: {self.worker.error}" if self.worker.error else None},
+            "forwarder": {"alive": self.forwarder.alive(), "restarts": self.forwarder.restarts,
+                          "error": self.forwarder.last_crash},
+        }
+        if self.heartbeat:
+            stages["heartbeat"] = {"alive": self.heartbeat.alive(), "restarts": 0, "error": None}
+        for source in self.sources:
+            thread = getattr(source, "_thread", None)
+            if thread is not None:
+                stages[f"source:{source.name}"] = {"alive": thread.is_alive(), "restarts": 0, "error": None}
+        return stages
+
+    def dead_stages(self):
+        """Names of stage threads that died (only once started, and not while stopping)."""
+        if not self._started or self._stopped.is_set():
+            return []
+        return [name for name, stage in self.stages().items() if not stage["alive"]]
 
     def health_check(self):
+        stages = self.stages()
+        dead = self.dead_stages()
         status = {
-            "worker": self.worker.alive(), "forwarder": self.forwarder.alive(),
+            "worker": stages["worker"]["alive"], "forwarder": stages["forwarder"]["alive"],
+            "stages": stages, "failed_stages": dead,
             "sources": {source.name: source.connected for source in self.sources},
             "buffer_pending": self.outbox.pending_count(), "sink_failures": self.forwarder.failures,
             "sink_last_error": self.forwarder.last_error, "backpressure": self.worker.holding_back,
+            "dead_letters_dropped": self.outbox.dead_letters_dropped,
         }
-        return status["worker"] and status["forwarder"], status
+        return not dead, status
 
     def start(self):
         self.metrics.buffer_depth.set(self.outbox.pending_count())
@@ -76,6 +111,7 @@ class Bridge:
             self.heartbeat.start()
         for source in self.sources:
             source.start()
+        self._started = True
         log.info("edge bridge started", extra={"device": self.config.device_code, "version": __version__,
                                                "pending": self.outbox.pending_count(),
                                                "health_port": self.health.port if self.health else None})
@@ -99,7 +135,23 @@ class Bridge:
             self.health.stop()
         self.outbox.close()
 
+    def watch(self, stop_requested, interval_s=1.0):
+        """Until a stop is requested (returns 0) or a stage died (returns EXIT_STAGE_DIED).
+
+        The forwarder restarts itself; the aggregation worker is not restarted in place (what
+        it had taken from the inbox is neither committed nor acknowledged), so the process
+        exits non-zero and the service manager starts it afresh.
+        """
+        while not stop_requested.wait(interval_s):
+            dead = self.dead_stages()
+            if dead:
+                log.error("stage thread died; stopping so the service manager restarts us",
+                          extra={"stages": dead, "detail": {name: self.stages()[name]["error"] for name in dead}})
+                return EXIT_STAGE_DIED
+        return 0
+
     def run_forever(self):
+        """Run until SIGTERM/SIGINT (returns 0) or until a stage dies (returns non-zero)."""
         stop_requested = threading.Event()
 
         def request_stop(signum, frame):
@@ -108,8 +160,6 @@ class Bridge:
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         self.start()
-        while not stop_requested.wait(1.0):
-            if not self.worker.alive():
-                log.error("aggregation worker died; stopping so the service manager restarts us")
-                break
+        code = self.watch(stop_requested)
         self.stop()
+        return code

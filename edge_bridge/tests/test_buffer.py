@@ -110,3 +110,35 @@ def test_kill_9_never_separates_events_from_the_state_they_came_from(tmp_path):
         assert len(keys) == n and keys[-1] == f"k{n}"      # nothing lost, nothing extra
         outbox.close()
     assert json.loads(json.dumps(n)) > 0
+
+
+# -- dead letters have their own bound (issue 8) ----------------------------------------------
+def test_dead_letters_are_bounded_oldest_dropped_with_a_counter(tmp_path):
+    dropped = []
+    outbox = Outbox(tmp_path / "b.db", dead_letter_max=5)
+    outbox.on_dead_letters_dropped = dropped.append
+    for n in range(4):
+        outbox.commit([], input_dead_letters=[("mes", f"raw-{n}-{i}", "malformed") for i in range(2)])
+    kept = [d["body"] for d in outbox.dead_letters()]
+    assert kept == ["raw-1-1", "raw-2-0", "raw-2-1", "raw-3-0", "raw-3-1"]
+    assert sum(dropped) == 3 and outbox.status()["dead_letters_dropped"] == 3
+
+
+def test_dropping_a_sink_dead_letter_drops_its_dead_outbox_row_too(tmp_path):
+    outbox = Outbox(tmp_path / "b.db", dead_letter_max=2)
+    outbox.commit([envelope(f"k{i}") for i in range(4)])
+    rows = outbox.fetch_pending(4)
+    outbox.record_result(rows, [{"index": i, "key": f"k{i}", "error": "refused"} for i in range(4)])
+    assert [d["key"] for d in outbox.dead_letters()] == ["k2", "k3"]
+    assert outbox.status()["rejected"] == 2
+    assert outbox._db.execute("SELECT count(*) FROM outbox WHERE state='dead'").fetchone()[0] == 2
+
+
+def test_dead_letters_never_make_the_buffer_hold_back_new_data(tmp_path):
+    outbox = Outbox(tmp_path / "b.db", max_bytes=256 * 1024, dead_letter_max=100_000)
+    junk = "x" * 2000
+    for _ in range(10):                                  # ~2 MB of dead letters, 8x the budget
+        outbox.commit([], input_dead_letters=[("mes", junk, "malformed")] * 100)
+    assert outbox.used_bytes() > outbox.max_bytes
+    assert outbox.make_room() is True
+    assert outbox.commit([envelope("still-welcome")]) == 1

@@ -97,3 +97,19 @@ def test_invalid_config_exits_2_with_a_clear_message(tmp_path):
     path.write_text("device: [unclosed")
     result = subprocess.run([EDGE_BRIDGE, "run", "-c", str(path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "not valid YAML" in result.stderr
+
+
+def test_max_packet_size_and_dead_letter_bound_have_sane_defaults_and_checked_bounds(tmp_path):
+    data = base(tmp_path)
+    config = parse_config(data, base_dir=tmp_path)
+    assert config.sources[0].settings.max_packet_size == 1024 ** 2
+    assert config.buffer.dead_letter_max == 10_000
+    data["sources"][0]["mqtt"]["max_packet_size"] = "4MB"
+    data["buffer"]["dead_letter_max"] = 500
+    config = parse_config(data, base_dir=tmp_path)
+    assert config.sources[0].settings.max_packet_size == 4_000_000 and config.buffer.dead_letter_max == 500
+    data["sources"][0]["mqtt"]["max_packet_size"] = 100
+    assert error_of(data, tmp_path).startswith("sources[0].mqtt.max_packet_size: must be between 1KB and 256MB")
+    data["sources"][0]["mqtt"]["max_packet_size"] = "1MB"
+    data["buffer"]["dead_letter_max"] = 0
+    assert error_of(data, tmp_path).startswith("buffer.dead_letter_max")

@@ -131,3 +131,64 @@ def test_heartbeat_failure_never_raises(tmp_path):
     metrics = Metrics()
     Heartbeat(forwarder.transport, "EDGE-T1", outbox, 60, metrics).beat()
     assert metrics.heartbeat_failures._value.get() == 1
+
+
+# -- one refused envelope must not hold up the rest (issue 8) ---------------------------------
+def _poisoned(status, message="payload.avg: not a finite number"):
+    return lambda envelope: (status, message) if envelope["key"].endswith("/A/7") else None
+
+
+def _dead_letters(outbox):
+    return [(d["key"], d["reason"]) for d in outbox.dead_letters() if d["stage"] == "sink"]
+
+
+@pytest.mark.parametrize("status", [422, 500])
+def test_a_batch_refused_because_of_one_envelope_is_split_the_rest_delivered_the_one_dead_lettered(
+        tmp_path, status):
+    receiver = OdooStandIn(refuse_batch_if=_poisoned(status)).start()
+    try:
+        outbox, forwarder = forwarder_for(tmp_path, receiver.url, batch_size=40)
+        outbox.commit(events(40))
+        push_until_empty(forwarder, outbox, attempts=5)
+        assert receiver.count() == 39
+        (dead,) = _dead_letters(outbox)
+        assert dead[0].endswith("/A/7")
+        assert f"HTTP {status}" in dead[1] and "payload.avg: not a finite number" in dead[1]
+        assert forwarder.isolations == 1
+        assert outbox.status()["pending"] == 0 and outbox.status()["delivered_retained"] == 39
+    finally:
+        receiver.stop()
+
+
+def test_a_500_is_isolated_only_when_the_same_error_repeats(tmp_path):
+    receiver = OdooStandIn(refuse_batch_if=_poisoned(500)).start()
+    try:
+        outbox, forwarder = forwarder_for(tmp_path, receiver.url, batch_size=40)
+        outbox.commit(events(40))
+        first = forwarder.push_once()
+        assert first is not True and first.status == 500 and receiver.count() == 0 and forwarder.isolations == 0
+        assert forwarder.push_once() is True and forwarder.isolations == 1 and receiver.count() == 39
+    finally:
+        receiver.stop()
+
+
+def test_transient_503_keeps_retrying_the_whole_batch_and_loses_nothing(tmp_path, standin):
+    outbox, forwarder = forwarder_for(tmp_path, standin.url, batch_size=40)
+    outbox.commit(events(40))
+    standin.fail_statuses = [503] * 6
+    push_until_empty(forwarder, outbox, attempts=10)
+    assert standin.batch_sizes == [40]                 # whole batch, never split
+    assert standin.count() == 40 and _dead_letters(outbox) == [] and forwarder.isolations == 0
+
+
+def test_an_odoo_that_fails_every_request_gets_nothing_dead_lettered(tmp_path, standin):
+    outbox, forwarder = forwarder_for(tmp_path, standin.url, batch_size=8)
+    outbox.commit(events(8))
+    standin.fail_statuses = [500] * 200               # every call, the empty probe included
+    for _ in range(6):
+        assert forwarder.push_once() is not True
+    assert _dead_letters(outbox) == [] and outbox.status()["pending"] == 8
+    standin.fail_statuses = []
+    push_until_empty(forwarder, outbox, attempts=3)
+    assert standin.count() == 8 and _dead_letters(outbox) == []
+

@@ -11,12 +11,19 @@ the batch, and the source re-delivers exactly what is not in it.
 
 Rows: ``pending`` -> ``delivered`` (Odoo accepted it or already had it) or ``dead`` (Odoo rejected
 it; the reason is in ``dead_letter``). ``key`` is unique, so re-emitting an event is a no-op.
+
+Dead letters have their own bound (``dead_letter_max`` rows; the oldest are dropped with a
+counter and a log line) and do not count against ``max_bytes``: a flood of rejected input can
+neither fill the disk nor make the bridge hold back new data.
 """
+import logging
 import json
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -62,8 +69,11 @@ class Outbox:
     """Thread-safe: the aggregation worker and the sink each use it; writes are serialized."""
 
     def __init__(self, path, max_bytes=512 * 1024 ** 2, on_full="drop_oldest_delivered",
-                 synchronous="FULL", high_water=0.8):
+                 synchronous="FULL", high_water=0.8, dead_letter_max=10_000):
         self.path = str(path)
+        self.dead_letter_max = dead_letter_max
+        self.on_dead_letters_dropped = None      # callable(count): the metric
+        self.dead_letters_dropped = 0
         self.max_bytes = max_bytes
         self.on_full = on_full
         self.high_water = high_water
@@ -76,6 +86,7 @@ class Outbox:
         self._db.executescript(SCHEMA)
         self._page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
         self._pending = self._db.execute("SELECT count(*) FROM outbox WHERE state='pending'").fetchone()[0]
+        self._dead_count = self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0]
 
     def close(self):
         with self._lock:
@@ -92,16 +103,35 @@ class Outbox:
             free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
         return (pages - free) * self._page_size
 
+    def _dead_bytes(self):
+        """Approximate bytes held by dead letters (and their dead outbox rows); bounded separately."""
+        with self._lock:
+            letters = self._db.execute("SELECT coalesce(sum(length(body) + length(reason) + coalesce(length(key), 0)"
+                                       " + 48), 0) FROM dead_letter").fetchone()[0]
+            rows = self._db.execute("SELECT coalesce(sum(length(body) + length(key) + 48), 0) FROM outbox "
+                                    "WHERE state='dead'").fetchone()[0]
+        return letters + rows
+
+    def budget_bytes(self):
+        """Bytes that count against ``max_bytes``: everything but the dead letters.
+
+        The dead-letter sum is only computed near the limit (it reads those tables).
+        """
+        used = self.used_bytes()
+        if used < self.max_bytes * min(self.high_water, 0.9) or not self._dead_count:
+            return used
+        return max(0, used - self._dead_bytes())
+
     def fill_ratio(self):
-        return self.used_bytes() / self.max_bytes
+        return self.budget_bytes() / self.max_bytes
 
     def make_room(self):
         """Apply the disk policy. Returns True if there is room for new events."""
-        if self.used_bytes() < self.max_bytes:
+        if self.budget_bytes() < self.max_bytes:
             return True
         if self.on_full == "drop_oldest_delivered":
             with self._lock:
-                while self.used_bytes() >= self.max_bytes:
+                while self.budget_bytes() >= self.max_bytes:
                     deleted = self._db.execute(
                         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state='delivered' "
                         "ORDER BY id LIMIT 5000)").rowcount
@@ -109,7 +139,7 @@ class Outbox:
                         break
         # Pending rows are never dropped: with only undelivered data left, we refuse new data
         # and the sources stop acknowledging (the broker / PLC keeps it instead).
-        return self.used_bytes() < self.max_bytes
+        return self.budget_bytes() < self.max_bytes
 
     # -- writing ------------------------------------------------------------------------------
     def commit(self, events, states=None, checkpoints=None, input_dead_letters=(), critical_of=None):
@@ -120,6 +150,8 @@ class Outbox:
         now = time.time()
         rows = [(env["key"], env["type"], 1 if critical_of and critical_of(env) else 0,
                  json.dumps(env, separators=(",", ":")), now) for env in events]
+        dropped = 0
+        count_before = self._dead_count
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -138,12 +170,37 @@ class Outbox:
                     self._db.executemany(
                         "INSERT INTO dead_letter (stage, source, body, reason, created_at) VALUES ('input',?,?,?,?)",
                         [(source, body, reason, now) for source, body, reason in input_dead_letters])
+                    self._dead_count += len(input_dead_letters)
+                    dropped = self._bound_dead_letters()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._dead_count = count_before
                 raise
             self._pending += inserted
+        self._report_dropped(dropped)
         return inserted
+
+    def _bound_dead_letters(self):
+        """Inside a write transaction: drop the oldest dead letters above the bound."""
+        excess = self._dead_count - self.dead_letter_max
+        if excess <= 0:
+            return 0
+        oldest = self._db.execute("SELECT id, outbox_id FROM dead_letter ORDER BY id LIMIT ?", (excess,)).fetchall()
+        self._db.executemany("DELETE FROM outbox WHERE id=? AND state='dead'",
+                             [(outbox_id,) for _, outbox_id in oldest if outbox_id is not None])
+        self._db.executemany("DELETE FROM dead_letter WHERE id=?", [(dead_id,) for dead_id, _ in oldest])
+        self._dead_count -= len(oldest)
+        return len(oldest)
+
+    def _report_dropped(self, dropped):
+        if not dropped:
+            return
+        self.dead_letters_dropped += dropped
+        log.warning("dead letter full: oldest dead letters dropped",
+                    extra={"dropped": dropped, "dead_letter_max": self.dead_letter_max})
+        if self.on_dead_letters_dropped:
+            self.on_dead_letters_dropped(dropped)
 
     # -- reading state back -------------------------------------------------------------------
     def load_states(self):
@@ -198,6 +255,8 @@ class Outbox:
             index = item.get("index")
             if isinstance(index, int) and 0 <= index < len(rows):
                 reasons[index] = str(item.get("error") or "rejected")
+        dropped = 0
+        count_before = self._dead_count
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -209,13 +268,18 @@ class Outbox:
                     self._db.execute(
                         "INSERT INTO dead_letter (stage, source, outbox_id, key, body, reason, created_at) "
                         "VALUES ('sink', NULL, ?, ?, ?, ?, ?)", (row.id, row.key, row.body, reason, now))
+                    self._dead_count += 1
+                if reasons:
+                    dropped = self._bound_dead_letters()
                 self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('last_push_at', ?)",
                                  (json.dumps(now),))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._dead_count = count_before
                 raise
             self._pending -= len(rows)
+        self._report_dropped(dropped)
 
     def prune_delivered(self, retention_s):
         with self._lock:
@@ -253,6 +317,7 @@ class Outbox:
                 self._db.execute("ROLLBACK")
                 raise
             self._pending = self._db.execute("SELECT count(*) FROM outbox WHERE state='pending'").fetchone()[0]
+            self._dead_count = self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0]
         return len(found)
 
     def status(self):
@@ -265,4 +330,5 @@ class Outbox:
             "rejected": dead.get("sink", 0), "input_dead_letters": dead.get("input", 0),
             "oldest_pending_at": oldest, "last_push_at": self.meta("last_push_at"),
             "used_bytes": self.used_bytes(), "max_bytes": self.max_bytes,
+            "dead_letters_dropped": self.dead_letters_dropped, "dead_letter_max": self.dead_letter_max,
         }

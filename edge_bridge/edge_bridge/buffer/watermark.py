@@ -27,7 +27,7 @@ class HighWaterWatch:
         if now < self._next_check:
             return
         self._next_check = now + self.check_every_s
-        used = self.outbox.used_bytes()
+        used = self.outbox.budget_bytes()      # dead letters have their own bound
         self.metrics.buffer_bytes.set(used)
         above = used >= self.config.high_water * self.config.max_bytes
         if above == self.active:

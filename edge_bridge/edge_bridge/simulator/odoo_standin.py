@@ -22,9 +22,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class OdooStandIn:
-    def __init__(self, port=0, api_key="test-key", db="edge", reject_if=None):
+    def __init__(self, port=0, api_key="test-key", db="edge", reject_if=None, refuse_batch_if=None):
         self.api_key, self.db, self.requested_port = api_key, db, port
         self.reject_if = reject_if               # callable(envelope) -> error text or None
+        # callable(envelope) -> (HTTP status, message) or None: the whole batch holding such an
+        # envelope is refused with that status, as Odoo does when one value breaks the request.
+        self.refuse_batch_if = refuse_batch_if
+        self.refused_batches = 0
         self.lock = threading.Lock()
         self.events = {}                         # (source, key) -> envelope
         self.arrivals = {}                       # (source, key) -> time.time() when stored
@@ -147,6 +151,9 @@ class OdooStandIn:
             model, _, method = handler.path[len("/json/2/"):].partition("/")
             try:
                 if (model, method) == ("mfg.message", "ingest"):
+                    refusal = self._batch_refusal(body.get("envelopes"))
+                    if refusal:
+                        return self._reply(handler, refusal[0], {"name": "injected", "message": refusal[1]})
                     result = self.ingest(body.get("envelopes"))
                 elif (model, method) == ("mfg.connector", "edge_heartbeat"):
                     result = self.edge_heartbeat(**body)
@@ -159,6 +166,17 @@ class OdooStandIn:
         if self.delay_s:
             time.sleep(self.delay_s)     # stored already: a client timeout now loses only the answer
         self._reply(handler, 200, result)
+
+    def _batch_refusal(self, envelopes):
+        if not self.refuse_batch_if or not isinstance(envelopes, list):
+            return None
+        for envelope in envelopes:
+            refusal = self.refuse_batch_if(envelope)
+            if refusal:
+                with self.lock:
+                    self.refused_batches += 1
+                return refusal
+        return None
 
     def _jsonrpc(self, body):
         params = body.get("params", {})

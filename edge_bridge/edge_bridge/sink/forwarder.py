@@ -6,13 +6,20 @@ marked delivered only after Odoo answered; a lost answer (timeout) means resendi
 which Odoo counts as duplicates - delivered. Failures never drop data: transient ones back off
 exponentially with jitter (or by Retry-After), configuration/auth errors are logged loudly and
 retried slowly until an operator fixes them.
+
+One envelope must never hold up the rest: when Odoo refuses a batch as a whole for a reason that
+may be its content (400/413/422 at once, a 500 when the very same error comes back on the retry),
+the batch is split in halves until the refused envelope stands alone. A lone envelope is
+dead-lettered with Odoo's reason only after an empty ingest call proved Odoo healthy, so an Odoo
+that fails every request (database down...) never empties the buffer into the dead letter.
+Transient errors (connection, timeouts, 408/429/502/503/504) keep retrying the whole batch.
 """
 import logging
 import random
 import threading
 import time
 
-from .odoo import PermanentError, PushError
+from .odoo import PermanentError, PushError, refuses_content
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,10 @@ class Forwarder:
         self.last_error = None
         self.last_success_at = outbox.meta("last_push_at")
         self._last_logged_error = None
+        self._last_refusal = None    # (first row id, error text) of the last content refusal
+        self.isolations = 0
+        self.restarts = 0            # supervised restarts after an unexpected error (a bug)
+        self.last_crash = None
         self._next_prune = 0.0
 
     def start(self):
@@ -70,6 +81,21 @@ class Forwarder:
         return False, self.config.batch_max_age_s - age
 
     def _run(self):
+        """Supervised: an unexpected error restarts the loop (the buffer is the only state, so a
+        restart loses nothing); the count and the last error show in /healthz."""
+        while not self._stop.is_set():
+            try:
+                self._loop()
+                return
+            except Exception as exc:        # noqa: BLE001 - a bug must not stop delivery for good
+                self.restarts += 1
+                self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
+                self.metrics.stage_restarts.labels("forwarder").inc()
+                log.exception("forwarder stage crashed; restarting it",
+                              extra={"stage": "forwarder", "restarts": self.restarts})
+                self._stop.wait(min(30.0, 0.1 * 2 ** min(self.restarts, 8)))
+
+    def _loop(self):
         while not self._stop.is_set():
             ready, wait = self._ready()
             if not ready:
@@ -106,6 +132,13 @@ class Forwarder:
         try:
             answer = self.transport.ingest([row.body for row in rows])
         except PushError as exc:
+            if refuses_content(exc):
+                refusal = (rows[0].id, str(exc))
+                # 4xx about the content is deterministic; a 500 is isolated only when it repeats.
+                if exc.status != 500 or refusal == self._last_refusal:
+                    self._last_refusal = None
+                    return self._isolate(rows, exc)
+                self._last_refusal = refusal
             self.failures += 1
             self.last_error = str(exc)
             kind = "permanent" if isinstance(exc, PermanentError) else "transient"
@@ -121,6 +154,12 @@ class Forwarder:
                                                               "attempt": self.failures})
             return exc
         self.metrics.push_latency.observe(time.perf_counter() - started)
+        self._recorded(rows, answer)
+        self._last_refusal = None
+        self.metrics.buffer_depth.set(self.outbox.pending_count())
+        return True
+
+    def _recorded(self, rows, answer):
         self.outbox.record_result(rows, answer["rejected"])
         self.failures = 0
         self.last_error = None
@@ -133,12 +172,65 @@ class Forwarder:
             for item in answer["rejected"][:5]:
                 log.warning("Odoo rejected an event (dead-lettered)", extra={"key": item.get("key"),
                                                                              "error": item.get("error")})
+
+    def _isolate(self, rows, first_error):
+        """Split a refused batch until the refused envelopes stand alone; deliver the rest.
+
+        Returns True when every row got its outcome, or the PushError that interrupted it
+        (transient, or Odoo not healthy); what was delivered so far stays delivered.
+        """
+        self.isolations += 1
+        log.warning("Odoo refuses the batch as a whole; splitting it to isolate the refused envelope(s)",
+                    extra={"error": str(first_error), "rows": len(rows)})
+        parts = [rows[:len(rows) // 2], rows[len(rows) // 2:]] if len(rows) > 1 else [rows]
+        while parts:
+            part = parts.pop(0)
+            try:
+                answer = self.transport.ingest([row.body for row in part])
+            except PushError as exc:
+                if not refuses_content(exc):
+                    return self._failed(exc, part)
+                if len(part) > 1:
+                    parts[0:0] = [part[:len(part) // 2], part[len(part) // 2:]]
+                    continue
+                if not self._odoo_healthy():
+                    return self._failed(exc, part)
+                reason = f"Odoo refused this envelope alone: {exc}"
+                self.outbox.record_result(part, [{"index": 0, "key": part[0].key, "error": reason}])
+                self.metrics.rejected.inc()
+                log.error("Odoo refuses one envelope; moved to the dead letter, the rest goes on",
+                          extra={"key": part[0].key, "error": str(exc)})
+                continue
+            self._recorded(part, answer)
         self.metrics.buffer_depth.set(self.outbox.pending_count())
         return True
+
+    def _odoo_healthy(self):
+        """An empty ingest call: Odoo answers it only when it works at all."""
+        try:
+            self.transport.ingest([])
+            return True
+        except PushError:
+            return False
+
+    def _failed(self, exc, rows):
+        self.failures += 1
+        self.last_error = str(exc)
+        self.metrics.push_retries.labels("permanent" if isinstance(exc, PermanentError) else "transient").inc()
+        log.warning("push failed while isolating a refused envelope, will retry",
+                    extra={"error": str(exc), "rows": len(rows), "attempt": self.failures})
+        if isinstance(exc, PermanentError) and not refuses_content(exc):
+            exc.retry_after = exc.retry_after or self.config.backoff_max_s
+        self.metrics.buffer_depth.set(self.outbox.pending_count())
+        return exc
 
     def drain(self, deadline):
         """Final pushes at shutdown: until nothing is pending, a push fails, or ``deadline``."""
         while self.outbox.pending_count() > 0 and time.time() < deadline:
-            if self.push_once() is not True:
+            try:
+                if self.push_once() is not True:
+                    return False
+            except Exception:              # noqa: BLE001 - shutdown must finish; the data stays pending
+                log.exception("final push failed unexpectedly; pending events stay in the buffer")
                 return False
         return self.outbox.pending_count() == 0

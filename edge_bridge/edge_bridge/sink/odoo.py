@@ -5,6 +5,8 @@ Errors are classified, because the forwarder reacts differently:
 - ``TransientError``: network trouble, timeouts, 5xx, 408, 429 -> retry with backoff;
 - ``PermanentError``: any other 4xx / access or configuration error for the whole batch -> the
   data stays pending, an operator must act; we keep retrying slowly, never drop.
+``status`` tells the forwarder whether the refusal may be about the content of the batch (400,
+413, 422, 500: see ``refuses_content``), which it then isolates envelope by envelope.
 """
 import gzip
 import itertools
@@ -26,6 +28,28 @@ class TransientError(PushError):
 
 class PermanentError(PushError):
     pass
+
+
+# A batch refused with one of these may hold one envelope Odoo cannot take; 401/403/404 are
+# configuration (every envelope would fail alike) and 408/429/502/503/504 are transient.
+CONTENT_STATUSES = frozenset({400, 413, 422, 500})
+
+
+def refuses_content(error):
+    return isinstance(error, PushError) and error.status in CONTENT_STATUSES
+
+
+def _error_text(response):
+    """Odoo's own message when the body is its JSON error, else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error")
+        if isinstance(message, str) and message:
+            return message[:300]
+    return response.text[:300]
 
 
 def _retry_after(response):
@@ -71,11 +95,11 @@ class _HttpTransport:
             raise TransientError(f"cannot reach {self.config.url}: {exc.__class__.__name__}: {exc}") from None
         status = response.status_code
         if status in (408, 429) or status >= 500:
-            raise TransientError(f"HTTP {status} from {path}: {response.text[:300]}",
+            raise TransientError(f"HTTP {status} from {path}: {_error_text(response)}",
                                  retry_after=_retry_after(response), status=status)
         if status >= 400:
-            raise PermanentError(f"HTTP {status} from {path} (check url, db, API key and access rights): "
-                                 f"{response.text[:300]}", status=status)
+            hint = "" if status in CONTENT_STATUSES else " (check url, db, API key and access rights)"
+            raise PermanentError(f"HTTP {status} from {path}{hint}: {_error_text(response)}", status=status)
         try:
             return response.json()
         except ValueError:
@@ -118,9 +142,13 @@ class JsonRpcTransport(_HttpTransport):
             error = answer["error"]
             detail = (error.get("data") or {}).get("message") or error.get("message")
             name = (error.get("data") or {}).get("name", "")
-            if "AccessDenied" in name or "AccessError" in name or "ValidationError" in name or "UserError" in name:
-                raise PermanentError(f"Odoo refused {method}: {detail}")
-            raise TransientError(f"Odoo error in {method}: {detail}")
+            if "AccessDenied" in name or "AccessError" in name:
+                raise PermanentError(f"Odoo refused {method}: {detail}", status=403)
+            if "ValidationError" in name or "UserError" in name:
+                raise PermanentError(f"Odoo refused {method}: {detail}", status=422)
+            # A server error inside the call: may be transient, may be one envelope; the
+            # forwarder isolates only when the very same error repeats.
+            raise TransientError(f"Odoo error in {method}: {detail}", status=500)
         return answer.get("result")
 
     def _login(self):

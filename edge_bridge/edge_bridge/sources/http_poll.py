@@ -12,7 +12,7 @@ import threading
 import requests
 
 from ..signals import Delivery, utc_now
-from .json_fields import FieldError, extract, to_signal
+from .json_fields import describe_parse_error, extract, to_signal
 
 log = logging.getLogger(__name__)
 _MISSING_CURSOR = object()
@@ -24,6 +24,13 @@ def retry_after_seconds(response, default):
         return max(0.0, float(value))
     except (TypeError, ValueError):
         return default
+
+
+def _dump_item(item):
+    try:
+        return json.dumps(item, default=str)[:4000]
+    except (ValueError, RecursionError):
+        return repr(item)[:4000]
 
 
 class HttpPollSource:
@@ -42,6 +49,7 @@ class HttpPollSource:
         self._session.verify = self.config.verify_tls
         if self.config.api_key:
             self._session.headers["Authorization"] = f"Bearer {self.config.api_key.reveal()}"
+        self._last_bad_page = None
         self._thread = threading.Thread(target=self._run, name=f"http-{self.name}", daemon=True)
 
     @property
@@ -76,16 +84,46 @@ class HttpPollSource:
                     raise requests.HTTPError(f"HTTP {response.status_code}: {response.text[:200]}")
                 else:
                     self.connected = True
-                    backoff = 1.0
-                    cursor, more = self._handle(response.json(), cursor)
-                    if more:
-                        wait = 0
-            except (requests.RequestException, ValueError) as exc:
+                    document = self._parse_page(response)
+                    if document is _MISSING_CURSOR:
+                        wait, backoff = backoff, min(backoff * 2, 60.0)
+                    else:
+                        backoff = 1.0
+                        cursor, more = self._handle(document, cursor)
+                        if more:
+                            wait = 0
+            except requests.RequestException as exc:
                 self.connected = False
                 log.warning("MES poll failed", extra={"source": self.name, "error": str(exc), "retry_in_s": backoff})
                 wait, backoff = backoff, min(backoff * 2, 60.0)
+            except Exception:          # noqa: BLE001 - a bug must not end polling silently
+                log.exception("MES poll failed unexpectedly", extra={"source": self.name, "retry_in_s": backoff})
+                wait, backoff = backoff, min(backoff * 2, 60.0)
             self.metrics.source_connected.labels(self.name).set(1 if self.connected else 0)
             self._stop.wait(wait)
+
+    def _parse_page(self, response):
+        """The page's JSON, or _MISSING_CURSOR after dead-lettering a page that cannot be parsed.
+
+        The cursor cannot move past a page we cannot read, so it is asked for again (with
+        backoff); it is dead-lettered once per distinct body, not on every poll.
+        """
+        try:
+            return response.json()
+        except Exception as exc:      # noqa: BLE001 - JSON syntax, RecursionError on deep nesting...
+            reason = f"malformed MES page: {describe_parse_error(exc)}"
+            body = response.text[:4000]
+            log.warning("malformed MES page dead-lettered", extra={"source": self.name, "error": reason})
+            if body != self._last_bad_page:
+                self._last_bad_page = body
+                self.metrics.messages_rejected_in.labels(self.name).inc()
+                self.metrics.readings_rejected.labels("malformed input").inc()
+                committed = threading.Event()
+                delivery = Delivery(rejects=[(self.name, json.dumps({"url": self.config.url, "body": body}),
+                                              reason)], ack=committed.set)
+                if self.inbox.put(delivery, self._stop):
+                    committed.wait(10)
+            return _MISSING_CURSOR
 
     def _handle(self, document, cursor):
         """Hand one page over and wait until it is committed; return (new cursor, more pages?)."""
@@ -97,9 +135,10 @@ class HttpPollSource:
         for item in items:
             try:
                 delivery.signals.append(to_signal(self.name, item, self.config.fields, received))
-            except FieldError as exc:
+            except Exception as exc:      # noqa: BLE001 - one item, one reject (OverflowError included)
                 self.metrics.messages_rejected_in.labels(self.name).inc()
-                delivery.rejects.append((self.name, json.dumps(item, default=str)[:4000], f"malformed MES item: {exc}"))
+                self.metrics.readings_rejected.labels("malformed input").inc()
+                delivery.rejects.append((self.name, _dump_item(item), f"malformed MES item: {describe_parse_error(exc)}"))
         self.metrics.messages_in.labels(self.name).inc(len(items))
         new_cursor = extract(document, self.config.cursor_path) if self.config.cursor_path else _MISSING_CURSOR
         if new_cursor is _MISSING_CURSOR or new_cursor is None or isinstance(new_cursor, (dict, list)):

@@ -3,7 +3,10 @@
 Shared by the MQTT and HTTP polling sources. Paths are dotted (``data.items.0.v``); for MQTT,
 ``topic[N]`` takes the N-th topic level instead.
 """
+import math
 from datetime import datetime, timezone
+
+from mfg_canonical.values import occurred_at_in_range
 
 from ..signals import Signal
 
@@ -34,10 +37,36 @@ def extract(document, path, topic=None):
     return current
 
 
+def describe_parse_error(exc):
+    """Reason text for any failure to turn one raw input into readings (never re-raised).
+
+    json.loads raises RecursionError on deeply nested input and datetime OverflowError on extreme
+    timestamps; both are as much "bad input" as a JSON syntax error and must be dead-lettered.
+    """
+    if isinstance(exc, RecursionError):
+        return "payload: nested too deep to parse"
+    if isinstance(exc, FieldError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def parse_timestamp(value):
+    try:
+        parsed = _parse_timestamp(value)
+    except (OverflowError, OSError) as exc:        # epoch 1e300, year 0 after the offset...
+        raise FieldError(f"timestamp {value!r}: out of range ({exc})") from None
+    in_range = occurred_at_in_range(parsed)        # the canonical rule for occurred_at
+    if in_range is None:
+        raise FieldError(f"timestamp {value!r}: out of range")
+    return in_range
+
+
+def _parse_timestamp(value):
     if isinstance(value, bool):
         raise FieldError(f"timestamp must be ISO-8601 or epoch seconds, got {value!r}")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise FieldError(f"timestamp {value!r}: not a finite number")
         seconds = value / 1000.0 if value > 1e11 else float(value)   # epoch ms or s
         return datetime.fromtimestamp(seconds, timezone.utc)
     if isinstance(value, str):
@@ -47,7 +76,7 @@ def parse_timestamp(value):
             raise FieldError(f"timestamp {value!r} is not ISO-8601") from None
         if parsed.tzinfo is None:
             raise FieldError(f"timestamp {value!r} has no UTC offset")
-        return parsed.astimezone(timezone.utc)
+        return parsed
     raise FieldError(f"timestamp must be ISO-8601 or epoch seconds, got {type(value).__name__}")
 
 

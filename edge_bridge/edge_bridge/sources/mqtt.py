@@ -20,7 +20,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ..signals import Delivery, utc_now
-from .json_fields import FieldError, to_signal
+from .json_fields import describe_parse_error, to_signal
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class MqttSource:
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.config.session_expiry_s
         properties.ReceiveMaximum = self.config.receive_maximum
+        properties.MaximumPacketSize = self.config.max_packet_size   # the broker sends nothing larger
         self.client.connect_async(self.config.host, self.config.port, keepalive=self.config.keepalive,
                                   clean_start=False, properties=properties)
         self.client.loop_start()
@@ -108,15 +109,15 @@ class MqttSource:
             items = document if isinstance(document, list) else [document]
             received = utc_now()
             delivery.signals = [to_signal(self.name, item, paths, received, message.topic) for item in items]
-        except (ValueError, FieldError) as exc:
-            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
+        except Exception as exc:      # noqa: BLE001 - RecursionError, OverflowError...: one message, one reject
+            reason = f"malformed MQTT payload: {describe_parse_error(exc)}"
             self.metrics.messages_rejected_in.labels(self.name).inc()
+            self.metrics.readings_rejected.labels("malformed input").inc()
             text = message.payload.decode("utf-8", "replace")[:4000]
             delivery.signals = []
-            delivery.rejects = [(self.name, json.dumps({"topic": message.topic, "payload": text}),
-                                 f"malformed MQTT payload: {exc}")]
+            delivery.rejects = [(self.name, json.dumps({"topic": message.topic, "payload": text}), reason)]
             log.warning("malformed MQTT payload dead-lettered",
-                        extra={"source": self.name, "topic": message.topic, "error": str(exc)})
+                        extra={"source": self.name, "topic": message.topic, "error": reason})
         self.inbox.put(delivery, self._stopping)
 
     def _paths_for(self, topic):

@@ -33,7 +33,7 @@ import threading
 import time
 
 from ..signals import Delivery, utc_now
-from .json_fields import FieldError, to_signal
+from .json_fields import describe_parse_error, to_signal
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,15 @@ CONNACK, PUBLISH, SUBACK, PINGRESP, DISCONNECT = 2, 3, 9, 13, 14
 PINGREQ_BYTES = b"\xc0\x00"
 DISCONNECT_NORMAL = b"\xe0\x00"                 # reason 0: keep the session (expiry as connected)
 DISCONNECT_MALFORMED = b"\xe0\x01\x81"
+DISCONNECT_TOO_LARGE = b"\xe0\x01\x95"         # reason 0x95: packet too large
 
 
 class ProtocolError(Exception):
     """The broker sent something we cannot parse or accept: drop the connection and reconnect."""
+
+
+class PacketTooLarge(ProtocolError):
+    """A packet header announced more than our Maximum Packet Size; its body is never buffered."""
 
 
 def topic_matches(filter_, topic):
@@ -254,8 +259,11 @@ class FastMqttSource:
             if cfg.password is not None:
                 flags |= 0x40
                 payload += _str(cfg.password.reveal())
+        # Maximum Packet Size (0x27): the broker must not send us anything larger (MQTT 5
+        # 3.1.2.11.4); Mosquitto drops such messages for this client instead.
         props = (b"\x11" + struct.pack(">I", cfg.session_expiry_s)
-                 + b"\x21" + struct.pack(">H", cfg.receive_maximum))
+                 + b"\x21" + struct.pack(">H", cfg.receive_maximum)
+                 + b"\x27" + struct.pack(">I", cfg.max_packet_size))
         body = _str("MQTT") + bytes([5, flags]) + struct.pack(">H", cfg.keepalive) + _varint(len(props)) + props
         sock.sendall(_packet(0x10, body + payload))
         self._last_sent = time.monotonic()
@@ -267,7 +275,7 @@ class FastMqttSource:
             if not chunk:
                 raise OSError("connection closed before CONNACK")
             data += chunk
-            packets, rest = self._split(data)
+            packets, rest = self._split(data, self.config.max_packet_size)
             if packets:
                 break
         first_byte, start, end = packets[0]
@@ -292,11 +300,18 @@ class FastMqttSource:
 
     # -- reading ------------------------------------------------------------------------------
     @staticmethod
-    def _split(data):
-        """Cut complete packets out of ``data``: ([(first byte, body start, body end)], leftover start)."""
+    def _split(data, max_packet_size=268_435_460):
+        """Cut complete packets out of ``data``: ([(first byte, body start, body end)], leftover start).
+
+        Raises PacketTooLarge as soon as a header announces a packet above ``max_packet_size``
+        (whole packet, header included), before any of its body is kept.
+        """
         packets, pos, end = [], 0, len(data)
         while end - pos >= 2:
             length, body = _read_varint(data, pos + 1, end)
+            if length is not None and body - pos + length > max_packet_size:
+                raise PacketTooLarge(f"broker announced a packet of {body - pos + length} bytes, above "
+                                     f"max_packet_size {max_packet_size}")
             if length is None or body + length > end:
                 break
             packets.append((data[pos], body, body + length))
@@ -330,11 +345,22 @@ class FastMqttSource:
             chunk = sock.recv(RECV_SIZE)
             if not chunk:
                 raise OSError("connection closed by the broker")
-            data = data + chunk if data else chunk
+            if not data:
+                data = chunk
+            else:
+                # Grow in place: with ``data + chunk`` a packet spanning many reads was copied
+                # once per read (quadratic in its size).
+                if type(data) is not bytearray:
+                    data = bytearray(data)
+                data += chunk
 
     def _consume(self, sock, data):
         """Handle every complete packet in ``data``; return the incomplete tail."""
-        packets, rest = self._split(data)
+        try:
+            packets, rest = self._split(data, self.config.max_packet_size)
+        except PacketTooLarge:
+            sock.sendall(DISCONNECT_TOO_LARGE)
+            raise
         if not packets:
             return data
         publishes = []
@@ -364,7 +390,11 @@ class FastMqttSource:
         return data[rest:]
 
     def _on_suback(self, data, start, end):
+        if end - start < 3:                               # packet id, properties length, >= 1 code
+            raise ProtocolError("SUBACK too short")
         props_len, pos = _read_varint(data, start + 2, end)
+        if props_len is None or pos + props_len >= end:
+            raise ProtocolError("SUBACK properties run past the packet")
         codes = data[pos + props_len:end]
         failed = [f"0x{code:02x}" for code in codes if code >= 0x80]
         if failed or len(codes) != self._subscribed_count:
@@ -396,10 +426,12 @@ class FastMqttSource:
                 pos += 1 + props_len               # the usual case: no or short properties
             else:
                 props_len, pos = _read_varint(data, pos, end)
+                if props_len is None:
+                    raise ProtocolError("PUBLISH properties length runs past the packet")
                 pos += props_len
             if pos > end:
                 raise ProtocolError("PUBLISH header runs past the packet")
-            topic_raw = data[start + 2:topic_end]
+            topic_raw = bytes(data[start + 2:topic_end])       # a dict key (data may be a bytearray)
             known = topics.get(topic_raw)
             if known is None:
                 known = self._learn_topic(topic_raw)
@@ -411,16 +443,18 @@ class FastMqttSource:
                     signals.extend([to_signal(name, item, paths, received, topic) for item in document])
                 else:
                     signals.append(to_signal(name, document, paths, received, topic))
-            except (ValueError, FieldError) as exc:
-                # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
-                text = payload.decode("utf-8", "replace")[:4000]
-                rejects.append((name, json.dumps({"topic": topic, "payload": text}),
-                                f"malformed MQTT payload: {exc}"))
+            except Exception as exc:      # noqa: BLE001 - whatever one message does, it is its own reject
+                # Not only ValueError: deep JSON raises RecursionError, extreme timestamps
+                # OverflowError. Escaping here would drop the connection and loop on redelivery.
+                reason = f"malformed MQTT payload: {describe_parse_error(exc)}"
+                text = bytes(payload).decode("utf-8", "replace")[:4000]
+                rejects.append((name, json.dumps({"topic": topic, "payload": text}), reason))
                 log.warning("malformed MQTT payload dead-lettered",
-                            extra={"source": name, "topic": topic, "error": str(exc)})
+                            extra={"source": name, "topic": topic, "error": reason})
         self.metrics.messages_in.labels(name).inc(len(publishes))
         if rejects:
             self.metrics.messages_rejected_in.labels(name).inc(len(rejects))
+            self.metrics.readings_rejected.labels("malformed input").inc(len(rejects))
         generation = self._generation
         ack = (lambda: self._ack_later(generation, packet_ids)) if packet_ids else None
         return Delivery(signals=signals, ack=ack, rejects=rejects)
