@@ -11,36 +11,26 @@ import traceback
 from collections import OrderedDict
 from datetime import timedelta
 
-from mfg_canonical import EnvelopeError, validate_envelope
+from mfg_canonical import validate_envelope
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+# Imported from here by addons written before exceptions.py: keep the names available.
+from ..exceptions import (  # noqa: F401
+    BUSINESS_ERRORS,
+    MfgBusinessError,
+    OutboundRateLimited,
+    PeerRejected,
+)
 from ..services import mapping_spec
-from ..services.transport import PeerRejected, post_envelope
+from ..registry import Transport
+from ..services.transport import post_envelope
+from ..states import PROCESSABLE_STATES
 
 _logger = logging.getLogger(__name__)
-
-PROCESSABLE = ("received", "validated", "mapped", "failed")
-
-
-class OutboundRateLimited(Exception):
-    """The connector's rate limit is reached: deliver later, without using an attempt."""
-
-    def __init__(self, wait_s):
-        super().__init__(f"rate limit reached, next delivery in {wait_s:.0f} s")
-        self.wait_s = wait_s
-
-
-class MfgBusinessError(Exception):
-    """A problem only a person can fix (wrong data, unknown order...): no automatic retry."""
-
-
-# Errors that put a message in `exception` instead of scheduling a retry.
-BUSINESS_ERRORS = (MfgBusinessError, mapping_spec.MissingMapping, EnvelopeError, UserError,
-                   PeerRejected)
 
 
 def _lock_id(ordering_key):
@@ -130,7 +120,7 @@ class MfgMessageProcessing(models.AbstractModel):
     # ----------------------------------------------------------------- the job
     def _job_process(self):
         """Queue job: process these messages, ordering-key groups in occurred_at order."""
-        messages = self.exists().filtered(lambda m: m.state in PROCESSABLE)
+        messages = self.exists().filtered(lambda m: m.state in PROCESSABLE_STATES)
         # Ordering is per direction: a release stuck on its way to the MES must not hold up
         # the shop-floor confirmations of the same order coming back.
         keys = sorted({(m.direction, m.ordering_key) for m in messages if m.ordering_key})
@@ -145,7 +135,7 @@ class MfgMessageProcessing(models.AbstractModel):
         for direction, key in keys:
             handled |= self._process_group(self._pending_with_key(key, direction), lookup)
         for message in (messages - handled).sorted(lambda m: (m.occurred_at, m.id)):
-            if message.state in PROCESSABLE and message._is_due():
+            if message.state in PROCESSABLE_STATES and message._is_due():
                 message._process_one(lookup)
         return _("processed %s message(s)", len(messages))
 
@@ -165,7 +155,7 @@ class MfgMessageProcessing(models.AbstractModel):
 
     def _pending_with_key(self, key, direction="in"):
         return self.search([("ordering_key", "=", key), ("direction", "=", direction),
-                            ("state", "in", PROCESSABLE)], order="occurred_at, id")
+                            ("state", "in", PROCESSABLE_STATES)], order="occurred_at, id")
 
     def _process_group(self, group, lookup):
         """Process one ordering-key group in order; stop at a message still waiting to retry.
@@ -177,7 +167,7 @@ class MfgMessageProcessing(models.AbstractModel):
             if message.state == "failed" and not message._is_due():
                 break
             message._process_one(lookup)
-            if message.state in ("failed", "received", "validated", "mapped"):
+            if message.state in PROCESSABLE_STATES:
                 break  # retry scheduled, or delivery deferred by the rate limit
         return group
 
@@ -267,8 +257,7 @@ class MfgMessageProcessing(models.AbstractModel):
             self._check_outbound_rate()
             result = self._deliver_outbound()
         else:
-            handler = self._apply_handlers().get(self.canonical_type, self._apply_record_only)
-            result = handler()
+            result = self._apply_inbound()
         now = fields.Datetime.now()
         values = {
             "state": "done", "done_at": now, "next_retry_at": False, "last_error": False,
@@ -283,23 +272,61 @@ class MfgMessageProcessing(models.AbstractModel):
             values["result_summary"] = result[:250]
         self.write(values)
 
+    # ---------------------------------------------------------------- registries
     @api.model
-    def _apply_handlers(self):
-        """{canonical type: bound method} of inbound handlers; addons extend this."""
+    def _mfg_apply_handlers(self):
+        """{canonical type: registry.Handler} of inbound messages; the addon owning a type
+        adds it with super(). A type without a handler is only recorded."""
         return {}
 
-    def _apply_record_only(self):
-        return _("Recorded (no Odoo document for this type).")
+    def _apply_inbound(self):
+        self.ensure_one()
+        handler = self._mfg_apply_handlers().get(self.canonical_type)
+        if handler is None:
+            return _("Recorded (no Odoo document for this type).")
+        return getattr(self, handler.method)()
+
+    @api.model
+    def _mfg_transports(self):
+        """{connector type: registry.Transport} of outbound messages; the addon adding a
+        connector type adds its transport with super(). The core delivers its own
+        "generic_rest" type by POSTing the signed envelope."""
+        return {"generic_rest": Transport("_mfg_send_envelope")}
+
+    def _mfg_transport(self):
+        """The transport of this message's connector type; a business error when none of
+        the installed addons delivers that type."""
+        self.ensure_one()
+        connector_type = self.connector_id.sudo().connector_type
+        transport = self._mfg_transports().get(connector_type)
+        if transport is None:
+            raise MfgBusinessError(_("No outbound transport for connector type %s is "
+                                     "installed.", connector_type))
+        return transport
 
     def _deliver_outbound(self):
-        connector = self.connector_id.sudo()
-        if connector.connector_type not in ("generic_rest", "mes_rest", "webhook_in"):
-            raise MfgBusinessError(_("No outbound transport for connector type %s is "
-                                     "installed.", connector.connector_type))
-        if not connector.endpoint_url:
-            raise MfgBusinessError(_("Connector %s has no endpoint URL.", connector.code))
-        status, elapsed_ms, _text = post_envelope(connector, self.as_envelope())
-        return _("Delivered: HTTP %(status)s in %(ms).0f ms", status=status, ms=elapsed_ms)
+        """Deliver this one message by its transport; return the result summary."""
+        self.ensure_one()
+        outcome = getattr(self, self._mfg_transport().method)()[self.id]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _mfg_send_envelope(self):
+        """The core's transport: POST each signed envelope to the connector's endpoint."""
+        outcomes = {}
+        for message in self:
+            connector = message.connector_id.sudo()
+            try:
+                if not connector.endpoint_url:
+                    raise MfgBusinessError(_("Connector %s has no endpoint URL.",
+                                             connector.code))
+                status, elapsed_ms, _text = post_envelope(connector, message.as_envelope())
+                outcomes[message.id] = _("Delivered: HTTP %(status)s in %(ms).0f ms",
+                                         status=status, ms=elapsed_ms)
+            except Exception as exc:  # noqa: BLE001 - the outcome of this message only
+                outcomes[message.id] = exc
+        return outcomes
 
     # ----------------------------------------------------------------- failures
     def _mark_exception(self, exc):

@@ -18,7 +18,7 @@ class TestProcessing(MfgTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.mes = cls.env["mfg.connector"].create({
-            "name": "MES", "code": "MES-T", "connector_type": "mes_rest",
+            "name": "MES", "code": "MES-T", "connector_type": "generic_rest",
             "endpoint_url": "http://127.0.0.1:9/unused", "timeout_s": 5,
         })
         cls.flow_out = cls._flow("production.order", connector=cls.mes, direction="out",

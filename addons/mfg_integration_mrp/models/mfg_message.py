@@ -5,7 +5,9 @@ from mfg_canonical import validate_envelope
 
 from odoo import api, fields, models
 
-from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+from odoo.addons.mfg_integration.registry import Handler
+from odoo.addons.mfg_integration.states import PROCESSABLE_STATES
 
 from ..services import shopfloor
 
@@ -14,18 +16,39 @@ class MfgMessage(models.Model):
     _inherit = "mfg.message"
 
     @api.model
-    def _apply_handlers(self):
-        handlers = super()._apply_handlers()
-        handlers.update({
-            "production.order": lambda: shopfloor.apply_production_order(self),
-            "production.confirmation": lambda: shopfloor.apply_confirmation(self),
-            "material.consumption": lambda: shopfloor.apply_consumption(self),
-            "production.scrap": lambda: shopfloor.apply_scrap(self),
-            "machine.downtime": lambda: shopfloor.apply_downtime(self),
-            "quality.result": lambda: shopfloor.apply_quality_result(self),
-            "quality.hold": lambda: shopfloor.apply_quality_hold(self),
-        })
-        return handlers
+    def _mfg_apply_handlers(self):
+        return {
+            **super()._mfg_apply_handlers(),
+            "production.order": Handler("_mfg_apply_production_order"),
+            "production.confirmation": Handler("_mfg_apply_confirmation"),
+            "material.consumption": Handler("_mfg_apply_consumption"),
+            "production.scrap": Handler("_mfg_apply_scrap"),
+            "machine.downtime": Handler("_mfg_apply_downtime"),
+            "quality.result": Handler("_mfg_apply_quality_result"),
+            "quality.hold": Handler("_mfg_apply_quality_hold"),
+        }
+
+    # One method per type, so another addon can extend a single type with super().
+    def _mfg_apply_production_order(self):
+        return shopfloor.apply_production_order(self)
+
+    def _mfg_apply_confirmation(self):
+        return shopfloor.apply_confirmation(self)
+
+    def _mfg_apply_consumption(self):
+        return shopfloor.apply_consumption(self)
+
+    def _mfg_apply_scrap(self):
+        return shopfloor.apply_scrap(self)
+
+    def _mfg_apply_downtime(self):
+        return shopfloor.apply_downtime(self)
+
+    def _mfg_apply_quality_result(self):
+        return shopfloor.apply_quality_result(self)
+
+    def _mfg_apply_quality_hold(self):
+        return shopfloor.apply_quality_hold(self)
 
     # -------------------------------------------------- batched partial reports
     def _process_group(self, group, lookup):
@@ -50,7 +73,7 @@ class MfgMessage(models.Model):
             if kind == "batch" and len(records) > 1 and records._apply_batch(lookup):
                 continue
             super()._process_group(records, lookup)
-            if any(m.state in ("failed", "received", "validated", "mapped") for m in records):
+            if any(m.state in PROCESSABLE_STATES for m in records):
                 break  # a message waits for its retry: later ones of the order wait too
         return group
 

@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 
 from odoo import fields
 
-from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+from odoo.addons.mfg_integration.states import IN_PROGRESS_STATES
 
 MAX_WIZARD_STEPS = 4
 
@@ -170,7 +171,7 @@ def apply_quantity_batch(messages, uoms):
 def is_batchable_confirmation(message):
     payload = message.payload or {}
     return (message.canonical_type == "production.confirmation" and message.direction == "in"
-            and message.state in ("received", "validated", "mapped")
+            and message.state in IN_PROGRESS_STATES
             and payload.get("event") in (None, "quantity") and not payload.get("final")
             and not message.result_ids)
 

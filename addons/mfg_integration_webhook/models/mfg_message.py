@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, models
 
+from odoo.addons.mfg_integration.registry import Transport
+
 # In cr.cache (per transaction; cleared on rollback, unlike cr.precommit.data which every
 # savepoint flush clears):
 PENDING_KEY = "mfg_integration_webhook.message_ids"   # ids that reached a trigger state
@@ -27,6 +29,11 @@ class MfgMessage(models.Model):
     """
 
     _inherit = "mfg.message"
+
+    @api.model
+    def _mfg_transports(self):
+        # A webhook peer receives Odoo's messages as the core's signed envelope POST.
+        return {**super()._mfg_transports(), "webhook_in": Transport("_mfg_send_envelope")}
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,18 +1,21 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Outbound delivery of shop-floor messages to SAP (RFC, SOAP, OData).
 
-The core calls ``_deliver_outbound`` once per message. SAP is much faster per row when
-rows travel together (one BAPI table, one OData $batch), so before the core walks through
-a job's messages, ``_job_process`` sends the due SAP messages in batches and parks each
-message's outcome; ``_deliver_outbound`` then only turns that outcome into "done", an
-exception (business error) or a retry. A message without a parked outcome (e.g. processed
-outside a job) is sent on its own: batching is an optimisation, never a requirement.
+The core finds the transport of a connector type in ``_mfg_transports()``. SAP is much
+faster per row when rows travel together (one BAPI table, one OData $batch), so before the
+core walks through a job's messages, ``_job_process`` sends the due SAP messages in batches
+and parks each message's outcome; the transport then only hands that outcome back. A
+message without a parked outcome (e.g. processed outside a job) is sent on its own:
+batching is an optimisation, never a requirement.
 """
 from collections import OrderedDict
 
 from mfg_canonical import EnvelopeError, validate_envelope
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+
+from odoo.addons.mfg_integration.registry import Transport
+from odoo.addons.mfg_integration.states import PROCESSABLE_STATES
 
 from ..services.sap_errors import SapBusinessError, SapRetryableError
 from ..services.sap_senders import SENDERS
@@ -21,23 +24,25 @@ SAP_TYPES = ("sap_rfc", "sap_soap", "sap_odata")
 PRESEND_CACHE = "mfg_sap_presend"
 
 
-class MfgMessageProcessing(models.AbstractModel):
-    _inherit = "mfg.message.processing"
+class MfgMessage(models.Model):
+    _inherit = "mfg.message"
 
     def _job_process(self):
         self._sap_presend()
         return super()._job_process()
 
-    def _deliver_outbound(self):
-        connector = self.connector_id.sudo()
-        if connector.connector_type not in SAP_TYPES:
-            return super()._deliver_outbound()
-        outcome = self.env.cr.cache.get(PRESEND_CACHE, {}).pop(self.id, None)
-        if outcome is None:
-            outcome = self._sap_send_batch(connector, self)[self.id]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+    @api.model
+    def _mfg_transports(self):
+        transport = Transport("_mfg_send_sap")
+        return {**super()._mfg_transports(), **dict.fromkeys(SAP_TYPES, transport)}
+
+    def _mfg_send_sap(self):
+        parked = self.env.cr.cache.get(PRESEND_CACHE, {})
+        outcomes = {m.id: parked.pop(m.id) for m in self if m.id in parked}
+        rest = self.filtered(lambda m: m.id not in outcomes)
+        if rest:
+            outcomes.update(self._sap_send_batch(rest.connector_id.sudo(), rest))
+        return outcomes
 
     # ---------------------------------------------------------------- batching
     def _sap_presend(self):
@@ -48,8 +53,7 @@ class MfgMessageProcessing(models.AbstractModel):
         message must be retried stops there, as the core would stop it.
         """
         candidates = self.exists().filtered(
-            lambda m: m.direction == "out" and m.state in ("received", "validated", "mapped",
-                                                           "failed")
+            lambda m: m.direction == "out" and m.state in PROCESSABLE_STATES
             and m.connector_id.connector_type in SAP_TYPES and m._is_due())
         if len(candidates) < 2:
             return
