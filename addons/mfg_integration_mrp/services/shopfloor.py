@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from odoo import fields
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
-from odoo.addons.mfg_integration.states import IN_PROGRESS_STATES
 
 MAX_WIZARD_STEPS = 4
 
@@ -166,14 +165,6 @@ def apply_quantity_batch(messages, uoms):
                             uoms.get(m.id)) for m in messages)
     record_quantities(production, good, scrap, False)
     return production
-
-
-def is_batchable_confirmation(message):
-    payload = message.payload or {}
-    return (message.canonical_type == "production.confirmation" and message.direction == "in"
-            and message.state in IN_PROGRESS_STATES
-            and payload.get("event") in (None, "quantity") and not payload.get("final")
-            and not message.result_ids)
 
 
 def apply_confirmation(message):
