@@ -39,7 +39,7 @@ class MfgMessage(models.Model):
 
     _name = "mfg.message"
     _description = "Integration Message"
-    _inherit = ["mail.thread", "mfg.message.processing"]
+    _inherit = ["mail.thread"]
     _order = "received_at desc, id desc"
     # Connector, flow and plant of a message always agree (ingest writes rows in SQL with
     # the connector's plant; create_outbound and the processing code go through the ORM

@@ -1,9 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Processing pipeline of integration messages: validate -> map -> apply -> done.
 
-Kept apart from the message model (fields, ingest, operator actions) so the flow reads
-top-down. Messages are processed on queue_job in chunks: one job per chunk of a flow,
-never one job per message, so throughput does not collapse under bursts.
+A second file of the ``mfg.message`` model, kept apart from its fields, ingest and
+operator actions so the flow reads top-down. Messages are processed on queue_job in
+chunks: one job per chunk of a flow, never one job per message, so throughput does not
+collapse under bursts. The hooks addons implement are listed in docs/extending.md.
 """
 import hashlib
 import json
@@ -51,9 +52,12 @@ def _lock_id(ordering_key):
     return int.from_bytes(digest, "big", signed=True)
 
 
-class MfgMessageProcessing(models.AbstractModel):
-    _name = "mfg.message.processing"
-    _description = "Integration message processing pipeline"
+class MfgMessage(models.Model):
+    """The processing pipeline of ``mfg.message`` (a second file of the same model, as
+    Odoo's mrp/models/stock_move.py is for ``stock.move``): addons extend ``mfg.message``
+    and find every hook here or in mfg_message.py."""
+
+    _inherit = "mfg.message"
 
     # ------------------------------------------------------------- enqueueing
     def _enqueue_processing(self, force_now=False):
