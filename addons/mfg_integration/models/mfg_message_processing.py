@@ -138,7 +138,7 @@ class MfgMessage(models.Model):
         """Queue job: process these messages, ordering-key groups in occurred_at order.
 
         Runs with ``mfg_processing_job`` in the context (hooks that would react to every
-        message, e.g. webhooks, wait for the end), then calls ``_after_job_process``.
+        message, e.g. notifications, wait for the end), then calls ``_after_job_process``.
         """
         try:
             return self.with_context(mfg_processing_job=True)._job_process_messages()
