@@ -1,8 +1,8 @@
 from . import mfg_secret_mixin
 from . import mfg_connector
 from . import mfg_flow
-from . import mfg_message_processing
 from . import mfg_message
+from . import mfg_message_processing  # the pipeline: a second file of mfg.message
 from . import mfg_mapping
 from . import res_config_settings
 from . import mfg_demo

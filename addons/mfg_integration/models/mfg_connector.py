@@ -19,12 +19,12 @@ def _secret(string=None, **kwargs):
     return fields.Char(string, compute="_compute_mfg_secrets", inverse="_inverse_mfg_secrets",
                        readonly=False, groups=MANAGER, **kwargs)
 
+# The types the core implements itself: "edge" pushes through the JSON-2 ingest and
+# edge_heartbeat (controllers/json2_ingest.py), "generic_rest" is the core's outbound POST
+# of the signed envelope (mfg.message._mfg_send_envelope) and its GET connection test.
+# Every other type is added by the addon implementing it, with selection_add and an entry
+# in the registries (see registry.py and docs/extending.md).
 CONNECTOR_TYPES = [
-    ("sap_rfc", "SAP RFC/BAPI"),
-    ("sap_soap", "SAP SOAP"),
-    ("sap_odata", "SAP OData"),
-    ("mes_rest", "MES REST"),
-    ("webhook_in", "Inbound webhook"),
     ("edge", "Edge device"),
     ("generic_rest", "Generic REST"),
 ]
@@ -36,9 +36,14 @@ AUTH_METHODS = [
     ("oauth2_cc", "OAuth2 client credentials"),
     ("hmac", "HMAC signature"),
 ]
-# Transports that can be checked with a plain HTTP request from Odoo.
-HTTP_TYPES = {"sap_soap", "sap_odata", "mes_rest", "generic_rest"}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+def archive_removed_type(connectors):
+    """``ondelete`` policy of the connector types added by addons: when the addon is
+    uninstalled its connectors are archived (nothing is sent or accepted for them any
+    more) and fall back to the core's type, instead of being deleted with their history."""
+    connectors.write({"active": False, "connector_type": "generic_rest"})
 
 
 class MfgConnector(models.Model):
@@ -225,16 +230,29 @@ class MfgConnector(models.Model):
             },
         }
 
+    @api.model
+    def _mfg_connection_tests(self):
+        """{connector type: name of the method testing a connector of that type, returning
+        (ok, human readable result)}; the addon adding a type extends this (super())."""
+        return {"edge": "_test_inbound_connection", "generic_rest": "_test_http_connection"}
+
     def _test_connection(self):
-        """Return (ok, human readable result). Transport addons extend this per type."""
-        if self.connector_type in ("edge", "webhook_in"):
-            if not self.ingest_user_ids:
-                return False, _("No API user is bound to this connector: it cannot push messages.")
-            seen = self.last_seen_at and fields.Datetime.to_string(self.last_seen_at)
-            return True, _("Inbound connector with %(n)s API user(s); last seen: %(seen)s",
-                           n=len(self.ingest_user_ids), seen=seen or _("never"))
-        if self.connector_type not in HTTP_TYPES:
+        """Return (ok, human readable result), by the test registered for the type."""
+        method = self._mfg_connection_tests().get(self.connector_type)
+        if not method:
             return False, _("No transport for type %s is installed.", self.connector_type)
+        return getattr(self, method)()
+
+    def _test_inbound_connection(self):
+        """Connectors that push to Odoo: they need an API user; tell when last seen."""
+        if not self.ingest_user_ids:
+            return False, _("No API user is bound to this connector: it cannot push messages.")
+        seen = self.last_seen_at and fields.Datetime.to_string(self.last_seen_at)
+        return True, _("Inbound connector with %(n)s API user(s); last seen: %(seen)s",
+                       n=len(self.ingest_user_ids), seen=seen or _("never"))
+
+    def _test_http_connection(self):
+        """A GET of the endpoint with the connector's credentials."""
         if not self.endpoint_url:
             return False, _("No endpoint URL configured.")
         started = time.monotonic()

@@ -8,6 +8,7 @@ from odoo.exceptions import ValidationError
 
 from ..services import access
 from ..services.backoff import retry_delay_seconds
+from ..states import PROCESSABLE_STATES
 
 
 def _canonical_type_selection(self):
@@ -122,7 +123,7 @@ class MfgFlow(models.Model):
         domain = [("flow_id", "in", self.ids)]
         totals = dict(Message._read_group(domain, ["flow_id"], ["__count"]))
         pending = dict(Message._read_group(
-            domain + [("state", "in", ("received", "validated", "mapped", "failed"))],
+            domain + [("state", "in", PROCESSABLE_STATES)],
             ["flow_id"], ["__count"]))
         dead = dict(Message._read_group(domain + [("state", "=", "dead")], ["flow_id"], ["__count"]))
         for flow in self:

@@ -9,33 +9,16 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..exceptions import BatchTooLarge
 from ..services import ingest as ingest_service
+from ..states import FINAL_STATES, REQUEUEABLE_STATES, STATES
 
 _logger = logging.getLogger(__name__)
 
-STATES = [
-    ("received", "Received"),
-    ("validated", "Validated"),
-    ("mapped", "Mapped"),
-    ("done", "Done"),
-    ("failed", "Failed (retry scheduled)"),
-    ("dead", "Dead letter"),
-    ("exception", "Exception"),
-    ("cancelled", "Cancelled"),
-]
-# States from which processing (re)starts; `failed` only when its retry is due.
-PROCESSABLE_STATES = ("received", "validated", "mapped", "failed")
-REQUEUEABLE_STATES = ("failed", "dead", "exception", "cancelled")
 DEFAULT_MAX_BATCH = 50000
 
 
 _ConnectorInfo = collections.namedtuple("_ConnectorInfo", "id code company_id")
-
-
-class BatchTooLarge(UserError):
-    """Answered as HTTP 413 by the JSON-2 endpoint."""
-
-    http_status = 413
 
 
 class MfgMessage(models.Model):
@@ -56,7 +39,7 @@ class MfgMessage(models.Model):
 
     _name = "mfg.message"
     _description = "Integration Message"
-    _inherit = ["mail.thread", "mfg.message.processing"]
+    _inherit = ["mail.thread"]
     _order = "received_at desc, id desc"
     # Connector, flow and plant of a message always agree (ingest writes rows in SQL with
     # the connector's plant; create_outbound and the processing code go through the ORM
@@ -274,7 +257,7 @@ class MfgMessage(models.Model):
         cancelled_at; the last change for rows from before those stamps), not from its
         reception: a message received long ago but finished yesterday is kept. Messages
         with an audited payload edit are evidence and never purged, nor are messages
-        another record still points at (webhook deliveries, quality holds, forecasts...).
+        another record still points at (a record of any addon).
         """
         days = int(self.env["ir.config_parameter"].sudo().get_param(
             "mfg_integration.done_retention_days", 90) or 0)
@@ -380,7 +363,7 @@ class MfgMessage(models.Model):
     def action_cancel(self):
         """Cancel messages not done yet (Integration Operators)."""
         self._check_operator()
-        targets = self.filtered(lambda m: m.state not in ("done", "cancelled"))
+        targets = self.filtered(lambda m: m.state not in FINAL_STATES)
         targets.sudo().write({"state": "cancelled", "next_retry_at": False,
                               "cancelled_at": fields.Datetime.now()})
         targets._log_action(_("Cancelled by %s.", self.env.user.name))

@@ -1,11 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Processing pipeline of integration messages: validate -> map -> apply -> done.
 
-Kept apart from the message model (fields, ingest, operator actions) so the flow reads
-top-down. Messages are processed on queue_job in chunks: one job per chunk of a flow,
-never one job per message, so throughput does not collapse under bursts.
+A second file of the ``mfg.message`` model, kept apart from its fields, ingest and
+operator actions so the flow reads top-down. Messages are processed on queue_job in
+chunks: one job per chunk of a flow, never one job per message, so throughput does not
+collapse under bursts. The hooks addons implement are listed in docs/extending.md.
 """
 import hashlib
+import json
 import logging
 import traceback
 from collections import OrderedDict
@@ -18,29 +20,30 @@ from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+# Imported from here by addons written before exceptions.py: keep the names available.
+from ..exceptions import (  # noqa: F401
+    BUSINESS_ERRORS,
+    MfgBusinessError,
+    OutboundRateLimited,
+    PeerRejected,
+)
 from ..services import mapping_spec
-from ..services.transport import PeerRejected, post_envelope
+from ..registry import Transport
+from ..services.transport import post_envelope
+from ..states import DONE, FAILED, IN_PROGRESS_STATES, PROCESSABLE_STATES
 
 _logger = logging.getLogger(__name__)
 
-PROCESSABLE = ("received", "validated", "mapped", "failed")
 
+class _Run:
+    """What one processing job shares between its messages: the mapping lookup, and the
+    outcomes of the outbound messages its batching transports delivered already."""
 
-class OutboundRateLimited(Exception):
-    """The connector's rate limit is reached: deliver later, without using an attempt."""
+    __slots__ = ("lookup", "delivered")
 
-    def __init__(self, wait_s):
-        super().__init__(f"rate limit reached, next delivery in {wait_s:.0f} s")
-        self.wait_s = wait_s
-
-
-class MfgBusinessError(Exception):
-    """A problem only a person can fix (wrong data, unknown order...): no automatic retry."""
-
-
-# Errors that put a message in `exception` instead of scheduling a retry.
-BUSINESS_ERRORS = (MfgBusinessError, mapping_spec.MissingMapping, EnvelopeError, UserError,
-                   PeerRejected)
+    def __init__(self, lookup):
+        self.lookup = lookup
+        self.delivered = {}
 
 
 def _lock_id(ordering_key):
@@ -49,9 +52,12 @@ def _lock_id(ordering_key):
     return int.from_bytes(digest, "big", signed=True)
 
 
-class MfgMessageProcessing(models.AbstractModel):
-    _name = "mfg.message.processing"
-    _description = "Integration message processing pipeline"
+class MfgMessage(models.Model):
+    """The processing pipeline of ``mfg.message`` (a second file of the same model, as
+    Odoo's mrp/models/stock_move.py is for ``stock.move``): addons extend ``mfg.message``
+    and find every hook here or in mfg_message.py."""
+
+    _inherit = "mfg.message"
 
     # ------------------------------------------------------------- enqueueing
     def _enqueue_processing(self, force_now=False):
@@ -129,24 +135,38 @@ class MfgMessageProcessing(models.AbstractModel):
 
     # ----------------------------------------------------------------- the job
     def _job_process(self):
-        """Queue job: process these messages, ordering-key groups in occurred_at order."""
-        messages = self.exists().filtered(lambda m: m.state in PROCESSABLE)
+        """Queue job: process these messages, ordering-key groups in occurred_at order.
+
+        Runs with ``mfg_processing_job`` in the context (hooks that would react to every
+        message, e.g. notifications, wait for the end), then calls ``_after_job_process``.
+        """
+        try:
+            return self.with_context(mfg_processing_job=True)._job_process_messages()
+        finally:
+            self._after_job_process()
+
+    def _after_job_process(self):
+        """Hook: the job's messages were processed (or the job stopped); nothing by default."""
+
+    def _job_process_messages(self):
+        messages = self.exists().filtered(lambda m: m.state in PROCESSABLE_STATES)
         # Ordering is per direction: a release stuck on its way to the MES must not hold up
         # the shop-floor confirmations of the same order coming back.
         keys = sorted({(m.direction, m.ordering_key) for m in messages if m.ordering_key})
         self._lock_ordering_keys(keys)
-        lookup = self.env["mfg.mapping"]._lookup_cache()
+        run = _Run(self.env["mfg.mapping"]._lookup_cache())
         job_uuid = self.env.context.get("job_uuid")
         if job_uuid:
             job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
             if job:
                 messages.write({"job_id": job.id})
+        run.delivered = messages._presend_outbound()
         handled = self.browse()
         for direction, key in keys:
-            handled |= self._process_group(self._pending_with_key(key, direction), lookup)
+            handled |= self._process_group(self._pending_with_key(key, direction), run)
         for message in (messages - handled).sorted(lambda m: (m.occurred_at, m.id)):
-            if message.state in PROCESSABLE and message._is_due():
-                message._process_one(lookup)
+            if message.state in PROCESSABLE_STATES and message._is_due():
+                message._process_one(run)
         return _("processed %s message(s)", len(messages))
 
     def _lock_ordering_keys(self, keys):
@@ -165,20 +185,24 @@ class MfgMessageProcessing(models.AbstractModel):
 
     def _pending_with_key(self, key, direction="in"):
         return self.search([("ordering_key", "=", key), ("direction", "=", direction),
-                            ("state", "in", PROCESSABLE)], order="occurred_at, id")
+                            ("state", "in", PROCESSABLE_STATES)], order="occurred_at, id")
 
-    def _process_group(self, group, lookup):
+    def _process_group(self, group, run):
         """Process one ordering-key group in order; stop at a message still waiting to retry.
 
         A message in `failed` blocks the later ones of its key until it is done, dead or
         cancelled: that is what ordering means. Exceptions (business errors) do not block.
+        Runs of messages whose handler applies batches go through ``_apply_batch`` first.
         """
-        for message in group:
-            if message.state == "failed" and not message._is_due():
-                break
-            message._process_one(lookup)
-            if message.state in ("failed", "received", "validated", "mapped"):
-                break  # retry scheduled, or delivery deferred by the rate limit
+        for segment in group._batch_segments():
+            if len(segment) > 1 and segment._apply_batch(run):
+                continue
+            for message in segment:
+                if message.state == FAILED and not message._is_due():
+                    return group
+                message._process_one(run)
+                if message.state in PROCESSABLE_STATES:
+                    return group  # retry scheduled, or delivery deferred by the rate limit
         return group
 
     def _is_due(self):
@@ -187,13 +211,13 @@ class MfgMessageProcessing(models.AbstractModel):
             self.next_retry_at <= fields.Datetime.now()
 
     # ------------------------------------------------------------- one message
-    def _process_one(self, lookup):
+    def _process_one(self, run):
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 self._step_validate()
-                self._step_map(lookup)
-                self._step_apply()
+                self._step_map(run.lookup)
+                self._step_apply(run)
         except BUSINESS_ERRORS as exc:
             self._mark_exception(exc)
         except OutboundRateLimited as exc:
@@ -261,45 +285,223 @@ class MfgMessageProcessing(models.AbstractModel):
             description=_("Deferred delivery of %s (rate limit)", self.display_name),
         )._job_process()
 
-    def _step_apply(self):
+    def _step_apply(self, run=None):
         """Apply inbound messages to Odoo or deliver outbound ones; then mark done."""
         if self.direction == "out":
-            self._check_outbound_rate()
-            result = self._deliver_outbound()
+            if run is not None and self.id in run.delivered:
+                # Sent with its batch before the walk: the peer has it, whatever the rate.
+                result = run.delivered.pop(self.id)
+                if isinstance(result, Exception):
+                    raise result
+            else:
+                self._check_outbound_rate()
+                result = self._deliver_outbound()
         else:
-            handler = self._apply_handlers().get(self.canonical_type, self._apply_record_only)
-            result = handler()
-        now = fields.Datetime.now()
-        values = {
-            "state": "done", "done_at": now, "next_retry_at": False, "last_error": False,
-            "last_traceback": False,
-            "latency_ms": (now - self.received_at).total_seconds() * 1000 if self.received_at
-            else 0.0,
-        }
+            result = self._apply_inbound()
+        self._mark_done(result)
+
+    def _prepare_done_values(self, result):
+        """Values written on these messages when they reach `done` with ``result`` (what
+        the handler or transport returned: records, a summary text or None). The one
+        place for both the one-by-one and the batch path: override to record more."""
+        values = {"state": DONE, "done_at": fields.Datetime.now(), "next_retry_at": False,
+                  "last_error": False, "last_traceback": False}
         if isinstance(result, models.BaseModel) and result:
+            summary = ", ".join(result.mapped("display_name"))
+            if len(self) > 1:
+                summary = _("%(records)s (batch of %(n)s)", records=summary, n=len(self))
             values.update(result_model=result._name, result_ids=result.ids,
-                          result_summary=", ".join(result.mapped("display_name"))[:250])
+                          result_summary=summary[:250])
         elif isinstance(result, str):
             values["result_summary"] = result[:250]
-        self.write(values)
+        return values
 
+    def _mark_done(self, result, values=None):
+        """Write the done values (plus ``values``) and the latency of each message."""
+        done = {**self._prepare_done_values(result), **(values or {})}
+        if len(self) == 1:
+            done["latency_ms"] = (done["done_at"] - self.received_at).total_seconds() * 1000 \
+                if self.received_at else 0.0
+            self.write(done)
+            return
+        self.write(done)
+        self._write_latency()
+
+    def _write_latency(self):
+        """latency_ms of many messages in one UPDATE (done_at - received_at)."""
+        self.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE mfg_message SET latency_ms = "
+            "EXTRACT(EPOCH FROM (done_at - received_at)) * 1000 WHERE id = ANY(%s)",
+            (self.ids,))
+        self.invalidate_recordset(["latency_ms"])
+
+    # ---------------------------------------------------------------- registries
     @api.model
-    def _apply_handlers(self):
-        """{canonical type: bound method} of inbound handlers; addons extend this."""
+    def _mfg_apply_handlers(self):
+        """{canonical type: registry.Handler} of inbound messages; the addon owning a type
+        adds it with super(). A type without a handler is only recorded."""
         return {}
 
-    def _apply_record_only(self):
-        return _("Recorded (no Odoo document for this type).")
+    def _apply_inbound(self):
+        self.ensure_one()
+        handler = self._mfg_apply_handlers().get(self.canonical_type)
+        if handler is None:
+            return _("Recorded (no Odoo document for this type).")
+        return getattr(self, handler.method)()
+
+    # ------------------------------------------------------------ batch hooks
+    def _batch_segments(self):
+        """Split an ordering-key group (in order) into runs: consecutive messages of one type
+        that may be applied together (see registry.Handler), other messages alone."""
+        handlers = self._mfg_apply_handlers()
+        segments, current = [], []
+        for message in self:
+            if current and message.canonical_type != current[0].canonical_type:
+                segments.append(current)
+                current = []
+            if message._batchable(handlers.get(message.canonical_type)):
+                current.append(message)
+                continue
+            if current:
+                segments.append(current)
+                current = []
+            segments.append([message])
+        if current:
+            segments.append(current)
+        return [self.browse([m.id for m in segment]) for segment in segments]
+
+    def _batchable(self, handler):
+        self.ensure_one()
+        if not handler or not handler.batch_method:
+            return False
+        if self.direction != "in" or self.state not in IN_PROGRESS_STATES or self.result_ids:
+            return False
+        return not handler.batchable or bool(getattr(self, handler.batchable)())
+
+    def _apply_batch(self, run):
+        """Apply consecutive inbound messages of one type and ordering key in one go through
+        their handler's batch method; True when they are all done.
+
+        Same checks and values as the one-by-one steps (active flow, valid envelope,
+        mappings, ``_prepare_done_values``), one write per distinct mapping instead of
+        several per message. Any error rolls the batch back and returns False: the caller
+        applies the messages one by one, which attributes the error to its message.
+        """
+        handler = self._mfg_apply_handlers().get(self[:1].canonical_type)
+        if not handler or not handler.batch_method:
+            return False
+        try:
+            with self.env.cr.savepoint():
+                mapped, by_values = {}, {}
+                for message in self:
+                    if not message.flow_id.active:
+                        raise MfgBusinessError("no active flow")
+                    validate_envelope(message.as_envelope())
+                    mapped[message.id] = message._resolve_mappings(run.lookup)
+                    by_values.setdefault(json.dumps(mapped[message.id], sort_keys=True),
+                                         []).append(message.id)
+                result = getattr(self, handler.batch_method)(mapped)
+                done = self._prepare_done_values(result)
+                for values_json, ids in by_values.items():
+                    self.browse(ids).write({
+                        **done, "validated_at": done["done_at"], "mapped_at": done["done_at"],
+                        "mapped_values": json.loads(values_json), "missing_mappings": False})
+                self._write_latency()
+        except Exception:  # noqa: BLE001 - any problem: the one-by-one path attributes it
+            return False
+        return True
+
+    @api.model
+    def _mfg_transports(self):
+        """{connector type: registry.Transport} of outbound messages; the addon adding a
+        connector type adds its transport with super(). The core delivers its own
+        "generic_rest" type by POSTing the signed envelope."""
+        return {"generic_rest": Transport("_mfg_send_envelope")}
 
     def _deliver_outbound(self):
-        connector = self.connector_id.sudo()
-        if connector.connector_type not in ("generic_rest", "mes_rest", "webhook_in"):
-            raise MfgBusinessError(_("No outbound transport for connector type %s is "
-                                     "installed.", connector.connector_type))
-        if not connector.endpoint_url:
-            raise MfgBusinessError(_("Connector %s has no endpoint URL.", connector.code))
-        status, elapsed_ms, _text = post_envelope(connector, self.as_envelope())
-        return _("Delivered: HTTP %(status)s in %(ms).0f ms", status=status, ms=elapsed_ms)
+        """Deliver this one message by its transport; return the result summary."""
+        self.ensure_one()
+        outcome = self._deliver_outbound_batch()[self.id]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _deliver_outbound_batch(self):
+        """{message id: outcome} of these outbound messages: the messages of each connector
+        go to its type's transport in one call. An outcome is the result summary or the
+        exception the message met; nothing is written on the messages here."""
+        outcomes = {}
+        transports = self._mfg_transports()
+        for connector in self.connector_id:
+            messages = self.filtered(lambda m, c=connector: m.connector_id == c)
+            transport = transports.get(connector.sudo().connector_type)
+            if transport is None:
+                error = MfgBusinessError(_("No outbound transport for connector type %s is "
+                                           "installed.", connector.sudo().connector_type))
+                outcomes.update(dict.fromkeys(messages.ids, error))
+                continue
+            outcomes.update(getattr(messages, transport.method)())
+        return outcomes
+
+    def _presend_outbound(self):
+        """Deliver the due outbound messages whose transport takes batches, in ordering-key
+        rounds, before the one-by-one walk; return {message id: outcome} for it.
+
+        Round n holds the n-th due message of every ordering key (plus all messages without
+        a key), so two messages of one key never overtake each other; a key whose message
+        met a technical error stops there, as the walk stops it (the rest is not sent).
+        """
+        transports = self._mfg_transports()
+        candidates = self.filtered(
+            lambda m: m.direction == "out" and m.state in PROCESSABLE_STATES and m._is_due()
+            and getattr(transports.get(m.connector_id.sudo().connector_type), "batch", False))
+        if len(candidates) < 2:
+            return {}
+        queues = OrderedDict()
+        for message in candidates.sorted(lambda m: (m.occurred_at, m.id)):
+            if message._outbound_ready():
+                queues.setdefault(message.ordering_key or f"#{message.id}", []).append(message)
+        delivered = {}
+        while queues:
+            outcomes = self.browse([queue[0].id for queue in queues.values()]) \
+                ._deliver_outbound_batch()
+            delivered.update(outcomes)
+            for key in list(queues):
+                outcome = outcomes.get(queues[key].pop(0).id)
+                retried = isinstance(outcome, Exception) and \
+                    not isinstance(outcome, BUSINESS_ERRORS)
+                if retried or not queues[key]:
+                    del queues[key]
+        return delivered
+
+    def _outbound_ready(self):
+        """Would the one-by-one steps deliver this message (active flow, valid envelope)?
+        Only those are sent ahead in a batch."""
+        self.ensure_one()
+        if not self.flow_id or not self.flow_id.active:
+            return False
+        try:
+            validate_envelope(self.as_envelope())
+        except EnvelopeError:
+            return False
+        return True
+
+    def _mfg_send_envelope(self):
+        """The core's transport: POST each signed envelope to the connector's endpoint."""
+        outcomes = {}
+        for message in self:
+            connector = message.connector_id.sudo()
+            try:
+                if not connector.endpoint_url:
+                    raise MfgBusinessError(_("Connector %s has no endpoint URL.",
+                                             connector.code))
+                status, elapsed_ms, _text = post_envelope(connector, message.as_envelope())
+                outcomes[message.id] = _("Delivered: HTTP %(status)s in %(ms).0f ms",
+                                         status=status, ms=elapsed_ms)
+            except Exception as exc:  # noqa: BLE001 - the outcome of this message only
+                outcomes[message.id] = exc
+        return outcomes
 
     # ----------------------------------------------------------------- failures
     def _mark_exception(self, exc):

@@ -2,19 +2,13 @@
 import logging
 
 from odoo import _, api, models
-from odoo.exceptions import UserError
 
+from ..exceptions import MfgSecretError  # noqa: F401 (re-exported)
 from ..services import secret_box
 
 _logger = logging.getLogger(__name__)
 
 MANAGER = "mfg_integration.group_mfg_manager"
-
-
-class MfgSecretError(UserError):
-    """A secret cannot be stored or read (no key configured, wrong key, tampered value).
-    A UserError: a message needing it goes to `exception` (a person fixes the key or
-    re-enters the secret) instead of being retried in a loop."""
 
 
 class MfgSecretMixin(models.AbstractModel):

@@ -4,6 +4,7 @@ Each rule is (payload field, mapping type, required). A required code without a 
 puts the message in `exception`; an optional one is resolved when a mapping exists.
 Addons add rules for their own types with ``register``.
 """
+from ..exceptions import MissingMapping  # noqa: F401 (re-exported)
 
 MAPPING_RULES = {
     "production.order": [("product", "product", True), ("uom", "uom", True)],
@@ -49,15 +50,6 @@ def register(type_name, rules):
     for rule in rules:
         if rule not in MAPPING_RULES[type_name]:
             MAPPING_RULES[type_name].append(rule)
-
-
-class MissingMapping(Exception):
-    """A required external code has no mapping; carries what the operator must create."""
-
-    def __init__(self, missing):
-        self.missing = missing  # list of (mapping_type, external_code, payload field)
-        names = ", ".join(f"{kind} '{code}' (payload.{field})" for kind, code, field in missing)
-        super().__init__(f"No mapping for {names}")
 
 
 def resolve(type_name, payload, lookup):

@@ -9,33 +9,14 @@ from urllib.parse import urlsplit
 
 import requests
 
+# Defined in exceptions.py; imported from here by older code.
+from ..exceptions import ForeignHostError, PeerRejected, TransportError  # noqa: F401
+
 # OAuth2 tokens per (database, connector id): re-used until shortly before they expire
 # instead of fetching one per message. The key also holds a digest of the credentials, so
 # a token fetched with old credentials is never served after they change, in any worker
 # (the connector's write drops the entry of the worker that saved it at once).
 _TOKENS = {}
-
-
-class TransportError(Exception):
-    """Technical failure talking to a peer; the message is retried with the flow's backoff.
-
-    ``retry_after_s``: the peer asked us to wait at least this long (HTTP Retry-After);
-    the retry is then never scheduled sooner, even when the flow's backoff is shorter.
-    """
-
-    def __init__(self, *args, retry_after_s=None):
-        super().__init__(*args)
-        self.retry_after_s = retry_after_s
-
-
-class PeerRejected(Exception):
-    """The peer answered with a business refusal (4xx); retrying the same content is pointless."""
-
-
-class ForeignHostError(PeerRejected):
-    """A request carrying a connector's credentials would go to another scheme+host+port
-    (a pagination link, an OData ``__next`` or a redirect pointed elsewhere): refused
-    before anything is sent there. A person checks the peer; retrying cannot help."""
 
 
 def origin(url):

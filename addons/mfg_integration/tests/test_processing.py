@@ -18,7 +18,7 @@ class TestProcessing(MfgTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.mes = cls.env["mfg.connector"].create({
-            "name": "MES", "code": "MES-T", "connector_type": "mes_rest",
+            "name": "MES", "code": "MES-T", "connector_type": "generic_rest",
             "endpoint_url": "http://127.0.0.1:9/unused", "timeout_s": 5,
         })
         cls.flow_out = cls._flow("production.order", connector=cls.mes, direction="out",
@@ -207,3 +207,13 @@ class TestProcessing(MfgTestCase):
         self.run_jobs()
         self.assertEqual(self.message("sc1").state, "done")
         self.assertGreater(self.flow_alarm.next_run_at, fields.Datetime.now())
+
+    def test_a_connector_type_without_a_registered_transport_is_an_exception(self):
+        # "edge" pushes to Odoo: no installed addon registers an outbound transport for it.
+        self._flow("production.order", direction="out")
+        message = self.Message.create_outbound(
+            self.connector, "production.order",
+            {"order_ref": "MO-9", "product": "BRKT", "qty": 5, "uom": "EA"}, "edge-out")
+        self.run_jobs()
+        self.assertEqual(message.state, "exception")
+        self.assertIn("No outbound transport for connector type edge", message.last_error)

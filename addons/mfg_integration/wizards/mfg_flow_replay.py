@@ -2,6 +2,8 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..states import REQUEUEABLE_STATES
+
 
 class MfgFlowReplay(models.TransientModel):
     """Replay every message of a flow received in a time range (e.g. after fixing a bug)."""
@@ -18,7 +20,7 @@ class MfgFlowReplay(models.TransientModel):
     message_count = fields.Integer(compute="_compute_message_count")
 
     def _domain(self):
-        states = ["failed", "dead", "exception", "cancelled"]
+        states = list(REQUEUEABLE_STATES)
         if self.include_done:
             states.append("done")
         return [("flow_id", "=", self.flow_id.id), ("state", "in", states),

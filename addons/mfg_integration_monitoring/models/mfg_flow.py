@@ -7,6 +7,8 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.mfg_integration.states import DEAD
+
 from ..services.dashboard_sql import PENDING_STATES
 
 _logger = logging.getLogger(__name__)
@@ -84,7 +86,7 @@ class MfgFlow(models.Model):
                  FROM mfg_message
                 WHERE flow_id IS NOT NULL AND state IN %(states)s
              GROUP BY flow_id""",
-            pending=PENDING_STATES, states=PENDING_STATES + ("dead",)))
+            pending=PENDING_STATES, states=PENDING_STATES + (DEAD,)))
         return {flow_id: (dead, oldest) for flow_id, dead, oldest in self.env.cr.fetchall()}
 
     # ---------------------------------------------------------------- alerts

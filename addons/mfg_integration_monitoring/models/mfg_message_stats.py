@@ -5,7 +5,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.mfg_integration.models.mfg_message import STATES
+from odoo.addons.mfg_integration.states import STATES
 
 from ..services import dashboard_sql
 

@@ -16,10 +16,15 @@ The queries start from ``mfg.message._search(domain)``: model access and record 
 """
 from odoo.tools import SQL
 
-PENDING_STATES = ("received", "validated", "mapped", "failed")
-PROCESSED_STATES = ("done", "failed", "dead", "exception")
-FAILURE_STATES = ("failed", "dead", "exception")
-BACKLOG_STATES = PENDING_STATES + ("dead", "exception")
+from odoo.addons.mfg_integration.states import (  # noqa: F401 (re-exported)
+    BACKLOG_STATES,
+    FAILURE_STATES,
+    PROCESSABLE_STATES,
+    PROCESSED_STATES,
+)
+
+# The core's state sets (mfg_integration/states.py); "pending" is the core's "processable".
+PENDING_STATES = PROCESSABLE_STATES
 PRODUCTION_TYPES = "production.%"
 # Business exceptions are split by cause with simple, documented rules:
 # - unmapped: the message names missing mappings (missing_mappings is set);

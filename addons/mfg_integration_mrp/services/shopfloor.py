@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from odoo import fields
 
-from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 
 MAX_WIZARD_STEPS = 4
 
@@ -165,14 +165,6 @@ def apply_quantity_batch(messages, uoms):
                             uoms.get(m.id)) for m in messages)
     record_quantities(production, good, scrap, False)
     return production
-
-
-def is_batchable_confirmation(message):
-    payload = message.payload or {}
-    return (message.canonical_type == "production.confirmation" and message.direction == "in"
-            and message.state in ("received", "validated", "mapped")
-            and payload.get("event") in (None, "quantity") and not payload.get("final")
-            and not message.result_ids)
 
 
 def apply_confirmation(message):

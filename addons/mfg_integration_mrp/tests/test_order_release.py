@@ -15,7 +15,7 @@ class TestOrderRelease(MfgMrpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.mes = cls.env["mfg.connector"].create({
-            "name": "MES", "code": "MES-T", "connector_type": "mes_rest",
+            "name": "MES", "code": "MES-T", "connector_type": "generic_rest",
             "hmac_secret": "mes-shared-secret", "auth_method": "bearer", "api_key": "tok"})
         cls.flow_release = cls._flow("production.order", connector=cls.mes, direction="out",
                                      ordering_key_field="order_ref", source_of_truth="odoo")

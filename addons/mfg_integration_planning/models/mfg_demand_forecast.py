@@ -4,7 +4,7 @@ from datetime import date
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.services import access
 
 from ..services import replenishment

@@ -10,7 +10,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.services import access
-from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
+from odoo.addons.mfg_integration.exceptions import MfgSecretError
 from odoo.addons.mfg_integration.services.transport import (
     ForeignHostError,
     PeerRejected,

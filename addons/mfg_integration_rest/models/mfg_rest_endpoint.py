@@ -9,9 +9,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.mfg_integration.models.mfg_mapping import MAPPING_TARGETS, MAPPING_TYPES
-from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.services import access
-from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
+from odoo.addons.mfg_integration.exceptions import MfgSecretError
 from odoo.addons.mfg_integration.services.transport import (
     PeerRejected,
     TransportError,

@@ -6,6 +6,7 @@ from datetime import timezone
 
 from odoo import _, api, fields, models
 
+from odoo.addons.mfg_integration.models.mfg_connector import archive_removed_type
 from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.services.transport import build_auth_headers, connector_session
 
@@ -22,6 +23,10 @@ class MfgConnector(models.Model):
 
     _inherit = "mfg.connector"
 
+    connector_type = fields.Selection(
+        selection_add=[("sap_rfc", "SAP RFC/BAPI"), ("sap_soap", "SAP SOAP"),
+                       ("sap_odata", "SAP OData")],
+        ondelete=dict.fromkeys(SAP_TYPES, archive_removed_type))
     is_sap = fields.Boolean(compute="_compute_is_sap")
     sap_client = fields.Char("SAP client", size=3, tracking=True,
                              help="Client (MANDT), e.g. 100; sent as sap-client to SOAP/OData.")
@@ -141,9 +146,12 @@ class MfgConnector(models.Model):
         return service
 
     # ------------------------------------------------------- test connection
-    def _test_connection(self):
-        if self.connector_type not in SAP_TYPES:
-            return super()._test_connection()
+    @api.model
+    def _mfg_connection_tests(self):
+        return {**super()._mfg_connection_tests(),
+                **dict.fromkeys(SAP_TYPES, "_sap_test_connection")}
+
+    def _sap_test_connection(self):
         started = time.monotonic()
         try:
             detail = getattr(self, f"_sap_test_{self.connector_type}")()

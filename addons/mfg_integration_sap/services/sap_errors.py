@@ -7,7 +7,7 @@ tables, so the split is decided here, in one place, for RFC, SOAP and OData alik
 """
 import hashlib
 
-from odoo.addons.mfg_integration.models.mfg_message_processing import MfgBusinessError
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 
 # (message class, number) pairs that mean "someone else holds the SAP lock": the same
 # posting succeeds once the lock is released, so these are retried, not escalated.

@@ -11,7 +11,7 @@ import uuid
 
 import requests
 
-from odoo.addons.mfg_integration.services.transport import ForeignHostError
+from odoo.addons.mfg_integration.exceptions import ForeignHostError
 
 from .sap_errors import SapBusinessError, SapRetryableError
 

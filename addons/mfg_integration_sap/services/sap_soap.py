@@ -15,7 +15,7 @@ from zeep.helpers import serialize_object
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from odoo.addons.mfg_integration.services.transport import ForeignHostError
+from odoo.addons.mfg_integration.exceptions import ForeignHostError
 
 from .sap_errors import SapBusinessError, SapRetryableError
 

@@ -19,7 +19,7 @@ class TestSapOrderToManufacturingOrder(SapTestCase):
         # SAP also subscribes to order releases (common.py gives every SAP connector an
         # outbound production.order flow): those must not echo SAP's own orders back.
         self.mes = self.env["mfg.connector"].create({"name": "MES", "code": "MES-E2E",
-                                                     "connector_type": "mes_rest"})
+                                                     "connector_type": "generic_rest"})
         self._flow("production.order", connector=self.mes, direction="out",
                    ordering_key_field="order_ref")
         self.env["mfg.mapping"].create([

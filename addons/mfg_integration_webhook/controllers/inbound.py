@@ -16,7 +16,7 @@ from werkzeug.wsgi import get_input_stream
 from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 
-from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
+from odoo.addons.mfg_integration.exceptions import MfgSecretError
 from odoo.addons.mfg_integration.services.ingest import is_storable_text
 
 from ..services.inbound_auth import InboundAuthError, authenticate

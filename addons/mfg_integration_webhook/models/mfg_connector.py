@@ -4,6 +4,8 @@ import calendar
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
+from odoo.addons.mfg_integration.models.mfg_connector import archive_removed_type
+
 # Connector types that may push to /mfg/in/<code>; SAP connectors are polled or called
 # by Odoo, so a push claiming to be one is refused (403).
 INBOUND_TYPES = ("webhook_in", "mes_rest", "generic_rest", "edge")
@@ -12,6 +14,9 @@ INBOUND_TYPES = ("webhook_in", "mes_rest", "generic_rest", "edge")
 class MfgConnector(models.Model):
     _inherit = "mfg.connector"
 
+    # Pushes to /mfg/in/<code> (controllers/inbound.py); outbound, the core's envelope POST.
+    connector_type = fields.Selection(selection_add=[("webhook_in", "Inbound webhook")],
+                                      ondelete={"webhook_in": archive_removed_type})
     inbound_auth = fields.Selection(
         [("api_key", "API key"), ("hmac", "HMAC signature"),
          ("api_key_hmac", "API key and HMAC signature")],
@@ -81,6 +86,10 @@ class MfgConnector(models.Model):
         says which machine account the push belongs to; OdooBot when none is bound."""
         self.ensure_one()
         return self.ingest_user_ids.filtered("active")[:1] or self.env.ref("base.user_root")
+
+    @api.model
+    def _mfg_connection_tests(self):
+        return {**super()._mfg_connection_tests(), "webhook_in": "_test_inbound_connection"}
 
     def _inbound_accepts_pushes(self):
         self.ensure_one()

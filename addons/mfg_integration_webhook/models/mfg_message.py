@@ -1,10 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, models
 
+from odoo.addons.mfg_integration.registry import Transport
+
 # In cr.cache (per transaction; cleared on rollback, unlike cr.precommit.data which every
-# savepoint flush clears):
-PENDING_KEY = "mfg_integration_webhook.message_ids"   # ids that reached a trigger state
-DEFER_KEY = "mfg_integration_webhook.defer"           # inside a processing job
+# savepoint flush clears): ids that reached a trigger state.
+PENDING_KEY = "mfg_integration_webhook.message_ids"
 # In cr.precommit.data, so it goes away together with the callback it stands for:
 HOOKED_KEY = "mfg_integration_webhook.hooked"
 
@@ -20,13 +21,19 @@ class MfgMessage(models.Model):
 
     A write only remembers the ids (a set on the cursor); subscriptions are evaluated in
     bulk by a pre-commit callback. Pre-commit callbacks also run whenever a savepoint is
-    flushed, and the processing job opens one savepoint per message, so inside
-    ``_job_process`` the callback is registered only when the whole chunk is done: one
-    evaluation per job, not per message. A message is judged by its state at that time
+    flushed, and the processing job opens one savepoint per message, so inside a job (the
+    core puts ``mfg_processing_job`` in the context) the callback is registered only by
+    the core's ``_after_job_process`` hook, when the whole chunk is done: one evaluation
+    per job, not per message. A message is judged by its state at that time
     (a rolled-back savepoint or a later transition are taken into account).
     """
 
     _inherit = "mfg.message"
+
+    @api.model
+    def _mfg_transports(self):
+        # A webhook peer receives Odoo's messages as the core's signed envelope POST.
+        return {**super()._mfg_transports(), "webhook_in": Transport("_mfg_send_envelope")}
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -43,24 +50,20 @@ class MfgMessage(models.Model):
             self._webhook_remember()
         return result
 
-    def _job_process(self):
-        cache = self.env.cr.cache
-        cache[DEFER_KEY] = cache.get(DEFER_KEY, 0) + 1
-        try:
-            return super()._job_process()
-        finally:
-            cache[DEFER_KEY] = max(0, cache.get(DEFER_KEY, 1) - 1)
-            self._webhook_hook_commit()
+    def _after_job_process(self):
+        super()._after_job_process()
+        self._webhook_hook_commit()
 
     def _webhook_remember(self):
         if not self:
             return
         self.env.cr.cache.setdefault(PENDING_KEY, set()).update(self.ids)
-        self._webhook_hook_commit()
+        if not self.env.context.get("mfg_processing_job"):
+            self._webhook_hook_commit()
 
     def _webhook_hook_commit(self):
         cache, data = self.env.cr.cache, self.env.cr.precommit.data
-        if cache.get(PENDING_KEY) and not cache.get(DEFER_KEY) and not data.get(HOOKED_KEY):
+        if cache.get(PENDING_KEY) and not data.get(HOOKED_KEY):
             data[HOOKED_KEY] = True
             env = self.env
             self.env.cr.precommit.add(lambda: _flush_pending(env))

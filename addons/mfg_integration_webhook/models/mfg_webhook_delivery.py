@@ -9,8 +9,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
-from odoo.addons.mfg_integration.models.mfg_message import STATES as MESSAGE_STATES
-from odoo.addons.mfg_integration.models.mfg_secret_mixin import MfgSecretError
+from odoo.addons.mfg_integration.exceptions import MfgSecretError
+from odoo.addons.mfg_integration.states import STATES as MESSAGE_STATES
 
 from ..services import webhook_http
 

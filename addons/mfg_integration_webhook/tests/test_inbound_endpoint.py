@@ -25,7 +25,7 @@ class TestInboundEndpoint(HttpCase):
             "name": "MES push", "code": "MES-IN", "connector_type": "webhook_in",
             "inbound_api_key": KEY, "hmac_secret": HMAC_SECRET})
         cls.signed = Connector.create({
-            "name": "MES signed", "code": "MES-SIG", "connector_type": "mes_rest",
+            "name": "MES signed", "code": "MES-SIG", "connector_type": "generic_rest",
             "inbound_auth": "hmac", "hmac_secret": HMAC_SECRET})
         cls.archived = Connector.create({
             "name": "Old MES", "code": "MES-OLD", "connector_type": "webhook_in",
