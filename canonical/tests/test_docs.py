@@ -1,0 +1,42 @@
+"""The contract pages in docs/contract/ are the JSON Schemas, rendered: they cannot drift."""
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _gen_docs():
+    spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "canonical/tools/gen_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_checked_in_contract_pages_match_the_schemas():
+    problems = _gen_docs().stale()
+    assert not problems, f"docs/contract is stale, run `make docs`: {problems}"
+
+
+def test_a_schema_change_makes_the_pages_stale(tmp_path):
+    gen = _gen_docs()
+    gen.write(tmp_path)
+    assert gen.stale(tmp_path) == []
+    page = tmp_path / "types" / "machine.alarm.v1.md"
+    page.write_text(page.read_text().replace("| `severity` |", "| `severity_level` |"))
+    (tmp_path / "types" / "machine.retired.v1.md").write_text("# old\n")
+    assert gen.stale(tmp_path) == ["types/machine.alarm.v1.md",
+                                   "types/machine.retired.v1.md (no schema)"]
+
+
+def test_every_schema_field_and_type_is_documented():
+    gen = _gen_docs()
+    pages = gen.generate()
+    for type_name, version, path in gen._schemas():
+        page = pages[f"types/{type_name}.v{version}.md"]
+        for field in json.loads(path.read_text())["properties"]:
+            assert f"| `{field}` |" in page, (type_name, field)
+        assert f"[`{type_name}`]({type_name}.v{version}.md)" in pages["types/README.md"]
+    envelope = json.loads((gen.SCHEMA_DIR / "envelope.v1.json").read_text())
+    for field in envelope["properties"]:
+        assert f"| `{field}` |" in pages["envelope.md"], field
