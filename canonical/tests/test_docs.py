@@ -40,3 +40,35 @@ def test_every_schema_field_and_type_is_documented():
     envelope = json.loads((gen.SCHEMA_DIR / "envelope.v1.json").read_text())
     for field in envelope["properties"]:
         assert f"| `{field}` |" in pages["envelope.md"], field
+
+
+def _python_blocks(markdown):
+    blocks, inside, lines = [], False, []
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            if inside:
+                blocks.append("\n".join(lines))
+            inside, lines = line.strip() == "```python", []
+        elif inside:
+            lines.append(line)
+    return blocks
+
+
+def test_webhook_verification_example_accepts_a_real_signature_and_refuses_forgeries():
+    import hashlib
+    import hmac
+
+    (code,) = _python_blocks((ROOT / "docs" / "webhooks.md").read_text())
+    namespace = {}
+    exec(compile(code, "docs/webhooks.md", "exec"), namespace)  # noqa: S102 - our own doc
+    verify = namespace["verify_mfg_webhook"]
+    body = b'{"key":"a-1","type":"machine.alarm"}'
+    # Signed the way addons/mfg_integration/services/transport.py sign() does.
+    signature = "sha256=" + hmac.new(b"s3cret", b"1764748800." + body, hashlib.sha256).hexdigest()
+    headers = {"X-Mfg-Timestamp": "1764748800", "X-Mfg-Signature": signature}
+    assert verify("s3cret", headers, body, now=1764748800 + 10)
+    assert not verify("other", headers, body, now=1764748800 + 10)
+    assert not verify("s3cret", headers, body + b" ", now=1764748800 + 10)
+    assert not verify("s3cret", headers, body, now=1764748800 + 301)
+    assert not verify("s3cret", dict(headers, **{"X-Mfg-Timestamp": "1764748801"}), body,
+                      now=1764748800)
