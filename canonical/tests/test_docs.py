@@ -1,7 +1,10 @@
 """The contract pages in docs/contract/ are the JSON Schemas, rendered: they cannot drift."""
 import importlib.util
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +75,31 @@ def test_webhook_verification_example_accepts_a_real_signature_and_refuses_forge
     assert not verify("s3cret", headers, body, now=1764748800 + 301)
     assert not verify("s3cret", dict(headers, **{"X-Mfg-Timestamp": "1764748801"}), body,
                       now=1764748800)
+
+
+def test_a_schema_keyword_the_generator_cannot_render_fails_loudly():
+    gen = _gen_docs()
+    schema = {"type": "object", "required": ["code"],
+              "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}}}
+    with pytest.raises(ValueError, match=r"code: gen_docs.py does not render \['pattern'\]"):
+        gen._object_tables(schema, "", [])
+    nested = {"type": "object", "properties": {"lines": {"type": "array", "items": {
+        "type": "object", "properties": {"qty": {"type": "number", "multipleOf": 1}}}}}}
+    with pytest.raises(ValueError, match=r"lines\[\]\.qty: .*multipleOf"):
+        gen._object_tables(nested, "", [])
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_every_relative_link_in_the_docs_and_readmes_points_to_a_file():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in LINK.findall(page.read_text()):
+            if target.startswith(("http://", "https://", "mailto:", "#")):
+                continue
+            path = (page.parent / target.split("#", 1)[0]).resolve()
+            if not path.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, broken
