@@ -103,3 +103,16 @@ def test_every_relative_link_in_the_docs_and_readmes_points_to_a_file():
             if not path.exists():
                 broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert not broken, broken
+
+
+def test_every_addon_has_readme_fragments_and_its_translation_template():
+    addons = sorted(p.parent for p in (ROOT / "addons").glob("*/__manifest__.py"))
+    assert len(addons) >= 7
+    for addon in addons:
+        for fragment in ("DESCRIPTION.md", "CONFIGURE.md", "USAGE.md"):
+            path = addon / "readme" / fragment
+            assert path.is_file() and path.read_text().strip(), f"{addon.name}/readme/{fragment}"
+        pot = addon / "i18n" / f"{addon.name}.pot"
+        assert pot.is_file(), f"{pot.relative_to(ROOT)} missing: run `make pot`"
+        text = pot.read_text()
+        assert f"#. module: {addon.name}\n" in text and 'msgid "' in text, pot.name
