@@ -1,4 +1,5 @@
 """The contract pages in docs/contract/ are the JSON Schemas, rendered: they cannot drift."""
+
 import importlib.util
 import json
 import re
@@ -28,8 +29,10 @@ def test_a_schema_change_makes_the_pages_stale(tmp_path):
     page = tmp_path / "types" / "machine.alarm.v1.md"
     page.write_text(page.read_text().replace("| `severity` |", "| `severity_level` |"))
     (tmp_path / "types" / "machine.retired.v1.md").write_text("# old\n")
-    assert gen.stale(tmp_path) == ["types/machine.alarm.v1.md",
-                                   "types/machine.retired.v1.md (no schema)"]
+    assert gen.stale(tmp_path) == [
+        "types/machine.alarm.v1.md",
+        "types/machine.retired.v1.md (no schema)",
+    ]
 
 
 def test_every_schema_field_and_type_is_documented():
@@ -73,18 +76,32 @@ def test_webhook_verification_example_accepts_a_real_signature_and_refuses_forge
     assert not verify("other", headers, body, now=1764748800 + 10)
     assert not verify("s3cret", headers, body + b" ", now=1764748800 + 10)
     assert not verify("s3cret", headers, body, now=1764748800 + 301)
-    assert not verify("s3cret", dict(headers, **{"X-Mfg-Timestamp": "1764748801"}), body,
-                      now=1764748800)
+    assert not verify(
+        "s3cret", dict(headers, **{"X-Mfg-Timestamp": "1764748801"}), body, now=1764748800
+    )
 
 
 def test_a_schema_keyword_the_generator_cannot_render_fails_loudly():
     gen = _gen_docs()
-    schema = {"type": "object", "required": ["code"],
-              "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}}}
+    schema = {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}},
+    }
     with pytest.raises(ValueError, match=r"code: gen_docs.py does not render \['pattern'\]"):
         gen._object_tables(schema, "", [])
-    nested = {"type": "object", "properties": {"lines": {"type": "array", "items": {
-        "type": "object", "properties": {"qty": {"type": "number", "multipleOf": 1}}}}}}
+    nested = {
+        "type": "object",
+        "properties": {
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"qty": {"type": "number", "multipleOf": 1}},
+                },
+            }
+        },
+    }
     with pytest.raises(ValueError, match=r"lines\[\]\.qty: .*multipleOf"):
         gen._object_tables(nested, "", [])
 
