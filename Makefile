@@ -1,8 +1,10 @@
 # Two commands do all set-up on a fresh machine (see README.md):
 #   make demo   install everything, create the demo database, start Odoo (+ edge simulator)
 #   make test   install everything, run every test, print a summary
+#   make docs   regenerate docs/contract/ from the JSON Schemas (checked by canonical/tests)
+#   make pot    regenerate addons/<addon>/i18n/<addon>.pot with Odoo's exporter (after install)
 SHELL := /bin/bash
-.PHONY: install demo test test-odoo test-pytest bench docker-check clean stop
+.PHONY: install demo test test-odoo test-pytest bench docker-check clean stop docs docs-check pot
 
 install:
 	bash setup/install.sh
@@ -21,6 +23,17 @@ test-pytest: install
 
 bench: install
 	bash setup/bench.sh
+
+# Standard library only: no install needed.
+docs:
+	python3 canonical/tools/gen_docs.py
+
+docs-check:
+	python3 canonical/tools/gen_docs.py --check
+
+# Needs the Odoo source and .venv from `make install`; uses a throwaway database (POT_DB).
+pot:
+	bash setup/pot.sh
 
 docker-check:
 	bash docker/check.sh

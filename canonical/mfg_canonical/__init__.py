@@ -2,7 +2,8 @@
 
 This package is the single home of the JSON Schemas (``schemas/<type>.v<version>.json``).
 The Odoo addons validate ingested envelopes with it and the edge bridge validates what it
-emits with it, so both ends always agree on the contract (see CONTRACT.md).
+emits with it, so both ends always agree on the contract (documented in docs/contract/,
+generated from these schemas by canonical/tools/gen_docs.py).
 """
 from .validation import (  # noqa: F401
     ENVELOPE_FIELDS,
