@@ -169,7 +169,7 @@ class MfgMessage(models.Model):
 
     @api.model
     def ingest(self, envelopes):
-        """Store a batch of canonical envelopes; see CONTRACT.md §2.
+        """Store a batch of canonical envelopes; see docs/ingest-api.md.
 
         Returns {"accepted", "duplicates", "rejected": [{"index", "key", "error"}]}.
         """

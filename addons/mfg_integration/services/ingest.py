@@ -1,4 +1,4 @@
-"""Bulk ingest of canonical envelopes (CONTRACT.md §2).
+"""Bulk ingest of canonical envelopes (docs/ingest-api.md).
 
 Validation is per envelope (a bad one is rejected with its reason and never blocks the
 others); persistence is one COPY plus one ``INSERT ... ON CONFLICT (source, key) DO NOTHING``

@@ -174,7 +174,7 @@ def build_auth_headers(connector):
 
 
 def sign(secret, timestamp, body):
-    """HMAC-SHA256 over "timestamp.body" as in CONTRACT.md §4."""
+    """HMAC-SHA256 over "timestamp.body" as in docs/webhooks.md."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
 

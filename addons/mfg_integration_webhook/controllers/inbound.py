@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Inbound HTTP endpoint for systems that push webhooks (CONTRACT.md §3).
+"""Inbound HTTP endpoint for systems that push webhooks (docs/inbound-endpoint.md).
 
 Reads top-down: size (read in bounded chunks) -> connector and credentials -> connector
 state -> rate limit (before parsing) -> body shape -> idempotency -> rate limit (per

@@ -1,4 +1,4 @@
-"""One outbound webhook delivery over HTTP (CONTRACT.md §4).
+"""One outbound webhook delivery over HTTP (docs/webhooks.md).
 
 No ORM here: the caller passes the URL, the exact body bytes and the secret, and gets an
 outcome back. The body is serialized once when the delivery is created, so every retry

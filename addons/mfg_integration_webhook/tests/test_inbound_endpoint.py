@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""POST /mfg/in/<code> over real HTTP: every answer of CONTRACT.md §3."""
+"""POST /mfg/in/<code> over real HTTP: every answer of docs/inbound-endpoint.md."""
 import json
 import time
 
