@@ -101,7 +101,8 @@ def write_config(tmp_path, sources, assets, sink_url, api_key="test-key", window
 class BridgeProcess:
     """``edge-bridge run`` as a real subprocess, as systemd would run it."""
 
-    def __init__(self, config_path, log_path):
+    def __init__(self, config_path, log_path, env=None):
+        self.env = {**os.environ, **env} if env else None      # e.g. edge_bridge.faults.ENV_VAR
         self.config_path = Path(config_path)
         self.log_path = Path(log_path)
         self.port = yaml.safe_load(self.config_path.read_text())["observability"]["port"]
@@ -110,7 +111,7 @@ class BridgeProcess:
     def start(self, wait_sources=True):
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([EDGE_BRIDGE, "run", "-c", str(self.config_path)], stdout=log,
-                                        stderr=log)
+                                        stderr=log, env=self.env)
         log.close()
         wait_until(lambda: self.health() is not None or self.process.poll() is not None, 20, "bridge /healthz")
         assert self.process.poll() is None, self.log_tail()

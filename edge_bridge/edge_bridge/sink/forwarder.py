@@ -19,6 +19,7 @@ import random
 import threading
 import time
 
+from .. import faults
 from .odoo import PermanentError, PushError, refuses_content
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class Forwarder:
                 self._maybe_prune()
                 continue
             self._urgent = False
+            faults.point("forwarder")
             outcome = self.push_once()
             if outcome is not True:
                 self._stop.wait(self._backoff(outcome))
