@@ -15,7 +15,7 @@ from typing import Optional
 
 import yaml
 
-from .sources.base import ParseContext, source_types
+from .sources.base import ParseContext, source_types, unavailable_sources
 
 ROLES = ("counter", "good", "scrap", "scrap_reason", "state", "state_reason", "alarm",
          "measurement", "order")
@@ -289,6 +289,9 @@ def _asset(node):
 def _source(node, context):
     """One ``sources[]`` entry: name and type here, the type's own block by its registered class."""
     types = source_types()
+    missing = unavailable_sources().get(node.data.get("type"))
+    if missing:
+        raise ConfigError(f"{node._key('type')}: source type {node.data['type']!r} is not available here ({missing})")
     kind = node.str("type", required=True, choices=tuple(types))
     node.check_known("name", "type", kind)
     name = node.str("name", required=True)

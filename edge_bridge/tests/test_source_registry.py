@@ -18,6 +18,7 @@ from edge_bridge.config import ConfigError, load_config, parse_config
 from edge_bridge.runtime import Bridge
 from edge_bridge.signals import Delivery, utc_now
 from edge_bridge.sources import Source, register, source_types
+from edge_bridge.sources.base import discover
 from edge_bridge.sources.json_fields import describe_parse_error, parse_field_paths, to_signal
 
 
@@ -133,3 +134,25 @@ def test_neither_config_nor_runtime_names_a_source_type():
         text = (package / module).read_text()
         for kind in ("mqtt", "opcua", "http_poll"):
             assert kind not in text, f"{module} names the source type {kind}"
+
+
+def test_a_source_module_whose_library_is_missing_leaves_the_others_working_and_says_why(tmp_path, monkeypatch):
+    package = tmp_path / "plant_plugins"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "fieldbus_x.py").write_text("import no_such_fieldbus_library  # noqa: F401\n")
+    (package / "tiny_ok.py").write_text(
+        "from edge_bridge.sources import Source, register\n\n\n"
+        "@register\nclass TinyOk(Source):\n    type = 'tiny_ok'\n\n"
+        "    @classmethod\n    def parse_settings(cls, node, context):\n        return dict(node.data)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    discover("plant_plugins", package)
+    assert "tiny_ok" in source_types() and "fieldbus_x" not in source_types()
+    data = yaml.safe_load(_config(tmp_path, "http://127.0.0.1:1", {"path": "x.jsonl"}).read_text())
+    data["sources"][0] = {"name": "bus", "type": "tiny_ok", "tiny_ok": {"speed": 9600}}
+    assert parse_config(data, base_dir=tmp_path).sources[0].settings == {"speed": 9600}
+    data["sources"][0] = {"name": "bus", "type": "fieldbus_x", "fieldbus_x": {}}
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, base_dir=tmp_path)
+    assert str(info.value) == ("sources[0].type: source type 'fieldbus_x' is not available here "
+                               "(ModuleNotFoundError: No module named 'no_such_fieldbus_library')")

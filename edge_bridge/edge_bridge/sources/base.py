@@ -24,6 +24,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _REGISTRY = {}
+_unavailable = {}           # module name -> why it could not be imported
 _discovered = False
 
 
@@ -110,21 +111,41 @@ def register(cls):
     return cls
 
 
+def discover(package, path):
+    """Import every module of ``package`` (found at ``path``): each registers its source types.
+
+    A module whose library is not installed (ImportError) does not stop the others: it is
+    remembered, and a configuration asking for its type (module name = type name, by
+    convention) is told why the type is unavailable instead of "unknown type".
+    """
+    for module in pkgutil.iter_modules([str(path)]):
+        if module.name.startswith("_"):
+            continue
+        try:
+            importlib.import_module(f"{package}.{module.name}")
+        except ImportError as exc:
+            _unavailable[module.name] = f"{type(exc).__name__}: {exc}"
+            log.warning("source module cannot be imported; its source type is unavailable",
+                        extra={"source_module": f"{package}.{module.name}", "error": str(exc)})
+
+
 def _discover():
-    """Import every module of this package once: each registers its source types."""
     global _discovered
-    if _discovered:
-        return
-    _discovered = True
-    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{__package__}.{module.name}")
+    if not _discovered:
+        _discovered = True
+        discover(__package__, Path(__file__).parent)
 
 
 def source_types():
     """Registered types, in registration order: {type name: Source subclass}."""
     _discover()
     return dict(_REGISTRY)
+
+
+def unavailable_sources():
+    """{module name: import error} of source modules that could not be imported."""
+    _discover()
+    return dict(_unavailable)
 
 
 def build_source(source_config, inbox, outbox, metrics):
