@@ -5,9 +5,10 @@ A real HTTP server gives the answers; the forwarder and transports are the real 
 import json
 import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from helpers import HttpPeer
+
 from edge_bridge.buffer import Outbox
 from edge_bridge.config import BufferConfig, Secret, SinkConfig
 from edge_bridge.envelopes import EnvelopeFactory
@@ -26,29 +27,13 @@ def _events(count):
 
 class ScriptedOdoo:
     """Answers the first ingest calls with the scripted raw bodies (HTTP 200), then like a healthy
-    Odoo (everything accepted). ``jsonrpc``: wraps the scripted text as the JSON-RPC answer."""
+    Odoo (everything accepted). COUNT in a script stands for the number of envelopes sent."""
 
     def __init__(self, answers):
         self.answers = list(answers)
         self.calls = 0
-        odoo = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                body = odoo.answer(request).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        peer = HttpPeer(lambda method, path, body: (200, {}, self.answer(json.loads(body)).encode()))
+        self.server, self.url = peer.server, peer.url
 
     def answer(self, request):
         if request.get("method") == "call":                       # JSON-RPC
