@@ -1,6 +1,9 @@
-"""Declarative YAML configuration, validated up front.
+"""Declarative YAML configuration, validated up front: the common sections.
 
-Every error names the offending key by its path (``sources[1].mqtt.qos: must be 0, 1 or 2``) so a
+Each source type parses and validates its own block (``sources/<type>.py``, see
+``sources/base.py``); this module only knows a source's ``name`` and ``type``.
+
+Every error names the offending key by its path (``sink.batch_size: must be an integer``) so a
 plant engineer can fix the file without reading code. Secrets come from ``${ENV_VAR}`` or
 ``file:/path`` references and are wrapped in ``Secret`` so that no repr or log line shows them.
 """
@@ -12,9 +15,10 @@ from typing import Optional
 
 import yaml
 
+from .sources.base import ParseContext, source_types, unavailable_sources
+
 ROLES = ("counter", "good", "scrap", "scrap_reason", "state", "state_reason", "alarm",
          "measurement", "order")
-SOURCE_TYPES = ("opcua", "mqtt", "http_poll")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.I)
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "kib": 1024, "m": 1e6, "mb": 1e6,
                "mib": 1024 ** 2, "g": 1e9, "gb": 1e9, "gib": 1024 ** 3, "t": 1e12, "tb": 1e12}
@@ -73,85 +77,10 @@ class AssetConfig:
 
 
 @dataclass
-class FieldPaths:
-    """Where asset/tag/value/timestamp/sequence live in a JSON item ("a.b.0", or "topic[1]")."""
-    asset: Optional[str] = "asset"
-    tag: Optional[str] = "tag"
-    value: str = "value"
-    timestamp: Optional[str] = "ts"
-    sequence: Optional[str] = "seq"
-    fixed_asset: Optional[str] = None
-    fixed_tag: Optional[str] = None
-
-
-@dataclass
-class MqttTopic:
-    filter: str
-    fields: FieldPaths
-
-
-@dataclass
-class MqttConfig:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    client_id: str = ""
-    qos: int = 1
-    keepalive: int = 30
-    receive_maximum: int = 1000
-    session_expiry_s: int = 7 * 24 * 3600
-    username: Optional[str] = None
-    password: Optional[Secret] = None
-    tls: bool = False
-    ca_file: Optional[str] = None
-    topics: list = field(default_factory=list)
-    client: str = "fast"        # sources/mqtt_fast.py (bulk socket reads, QoS 0/1); "paho": sources/mqtt.py
-    max_packet_size: int = 1024 ** 2   # announced in CONNECT; larger packets are refused unread
-
-
-@dataclass
-class OpcuaNode:
-    node_id: str
-    asset: str
-    tag: str
-
-
-@dataclass
-class OpcuaConfig:
-    endpoint: str
-    nodes: list = field(default_factory=list)
-    events: list = field(default_factory=list)   # OpcuaNode; value is the event -> alarm
-    sampling_interval_ms: float = 100.0
-    publishing_interval_ms: float = 100.0
-    queue_size: int = 100
-    timeout_s: float = 4.0
-    reconnect_max_s: float = 30.0
-    security_policy: Optional[str] = None        # "Basic256Sha256"
-    security_mode: str = "SignAndEncrypt"
-    certificate: Optional[str] = None
-    private_key: Optional[str] = None
-    server_certificate: Optional[str] = None
-    username: Optional[str] = None
-    password: Optional[Secret] = None
-
-
-@dataclass
-class HttpPollConfig:
-    url: str
-    interval_s: float = 5.0
-    cursor_param: str = "since"
-    items_path: str = "items"
-    cursor_path: Optional[str] = "cursor"
-    fields: FieldPaths = field(default_factory=FieldPaths)
-    timeout_s: float = 10.0
-    verify_tls: bool = True
-    api_key: Optional[Secret] = None
-
-
-@dataclass
 class SourceConfig:
     name: str
     type: str
-    settings: object   # MqttConfig | OpcuaConfig | HttpPollConfig
+    settings: object   # what the registered source type's parse_settings returned
 
 
 @dataclass
@@ -322,21 +251,6 @@ class _Node:
         return Secret(value)
 
 
-def _field_paths(node, topic_allowed):
-    node.check_known("asset", "tag", "value", "timestamp", "sequence", "fixed_asset", "fixed_tag")
-    paths = FieldPaths(
-        asset=node.str("asset", "asset"), tag=node.str("tag", "tag"), value=node.str("value", "value"),
-        timestamp=node.str("timestamp", "ts"), sequence=node.str("sequence", "seq"),
-        fixed_asset=node.str("fixed_asset"), fixed_tag=node.str("fixed_tag"))
-    for name in ("asset", "tag"):
-        path = getattr(paths, name)
-        if path and path.startswith("topic[") and not topic_allowed:
-            raise ConfigError(f"{node._key(name)}: topic[N] paths only exist for MQTT sources")
-        if path and path.startswith("topic[") and not re.fullmatch(r"topic\[\d+\]", path):
-            raise ConfigError(f"{node._key(name)}: must look like topic[1] (got {path!r})")
-    return paths
-
-
 def _tag_rule(node, name):
     node.check_known("role", "rollover_at", "running_values", "critical_after_s", "default_reason",
                      "deadband", "max_silent_windows", "unit", "alarm_code", "severity")
@@ -372,92 +286,17 @@ def _asset(node):
     return asset
 
 
-def _mqtt(node, base_dir):
-    node.check_known("host", "port", "client_id", "qos", "keepalive", "receive_maximum", "session_expiry_s",
-                     "username", "password", "tls", "ca_file", "topics", "client", "max_packet_size")
-    qos = node.data.get("qos", 1)
-    if qos not in (0, 1, 2) or isinstance(qos, bool):
-        raise ConfigError(f"{node._key('qos')}: must be 0, 1 or 2")
-    # The socket client is the default; it does not do QoS 2, so QoS 2 alone keeps paho.
-    client = node.str("client", "paho" if qos == 2 else "fast", choices=("fast", "paho"))
-    if client == "fast" and qos == 2:
-        raise ConfigError(f"{node._key('qos')}: client fast supports QoS 0 and 1 only")
-    topics = []
-    for topic in node.items("topics", required=True):
-        topic.check_known("filter", "fields")
-        topics.append(MqttTopic(filter=topic.str("filter", required=True),
-                                fields=_field_paths(topic.child("fields"), topic_allowed=True)))
-    if not topics:
-        raise ConfigError(f"{node._key('topics')}: at least one topic filter is needed")
-    max_packet_size = node.size("max_packet_size", 1024 ** 2)
-    if not 1024 <= max_packet_size <= 268_435_455:      # MQTT's own limit (4-byte remaining length)
-        raise ConfigError(f"{node._key('max_packet_size')}: must be between 1KB and 256MB (got {max_packet_size})")
-    return MqttConfig(
-        host=node.str("host", "127.0.0.1"), port=node.num("port", 1883, 1, 65535, integer=True),
-        client_id=node.str("client_id", required=True), qos=qos,
-        keepalive=node.num("keepalive", 30, 5, 3600, integer=True),
-        receive_maximum=node.num("receive_maximum", 1000, 1, 65535, integer=True),
-        session_expiry_s=node.num("session_expiry_s", 7 * 24 * 3600, 0, 0xFFFFFFFF, integer=True),
-        username=node.str("username"), password=node.secret("password", base_dir),
-        tls=node.bool("tls", False), ca_file=node.str("ca_file"), topics=topics, client=client,
-        max_packet_size=max_packet_size)
-
-
-def _opcua_node(node):
-    node.check_known("node_id", "asset", "tag")
-    return OpcuaNode(node.str("node_id", required=True), node.str("asset", required=True),
-                     node.str("tag", required=True))
-
-
-def _opcua(node, base_dir):
-    node.check_known("endpoint", "nodes", "events", "sampling_interval_ms", "publishing_interval_ms",
-                     "queue_size", "timeout_s", "reconnect_max_s", "security_policy", "security_mode",
-                     "certificate", "private_key", "server_certificate", "username", "password")
-    endpoint = node.str("endpoint", required=True)
-    if not endpoint.startswith("opc.tcp://"):
-        raise ConfigError(f"{node._key('endpoint')}: must start with opc.tcp:// (got {endpoint!r})")
-    config = OpcuaConfig(
-        endpoint=endpoint, nodes=[_opcua_node(n) for n in node.items("nodes")],
-        events=[_opcua_node(n) for n in node.items("events")],
-        sampling_interval_ms=node.num("sampling_interval_ms", 100.0, minimum=0),
-        publishing_interval_ms=node.num("publishing_interval_ms", 100.0, minimum=1),
-        queue_size=node.num("queue_size", 100, 1, 100000, integer=True),
-        timeout_s=node.num("timeout_s", 4.0, minimum=0.1),
-        reconnect_max_s=node.num("reconnect_max_s", 30.0, minimum=0.1),
-        security_policy=node.str("security_policy", choices=("Basic256Sha256",)),
-        security_mode=node.str("security_mode", "SignAndEncrypt", choices=("Sign", "SignAndEncrypt")),
-        certificate=node.str("certificate"), private_key=node.str("private_key"),
-        server_certificate=node.str("server_certificate"),
-        username=node.str("username"), password=node.secret("password", base_dir))
-    if config.security_policy and not (config.certificate and config.private_key):
-        raise ConfigError(f"{node._key('certificate')}: security_policy {config.security_policy} needs "
-                          "certificate and private_key")
-    if not config.nodes and not config.events:
-        raise ConfigError(f"{node._key('nodes')}: at least one node or event source is needed")
-    return config
-
-
-def _http_poll(node, base_dir):
-    node.check_known("url", "interval_s", "cursor_param", "items_path", "cursor_path", "fields",
-                     "timeout_s", "verify_tls", "api_key")
-    url = node.str("url", required=True)
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{node._key('url')}: must be an http:// or https:// URL")
-    return HttpPollConfig(
-        url=url, interval_s=node.num("interval_s", 5.0, minimum=0.01),
-        cursor_param=node.str("cursor_param", "since"), items_path=node.str("items_path", "items"),
-        cursor_path=node.str("cursor_path", "cursor"),
-        fields=_field_paths(node.child("fields"), topic_allowed=False),
-        timeout_s=node.num("timeout_s", 10.0, minimum=0.1), verify_tls=node.bool("verify_tls", True),
-        api_key=node.secret("api_key", base_dir))
-
-
-def _source(node, base_dir):
-    kind = node.str("type", required=True, choices=SOURCE_TYPES)
+def _source(node, context):
+    """One ``sources[]`` entry: name and type here, the type's own block by its registered class."""
+    types = source_types()
+    missing = unavailable_sources().get(node.data.get("type"))
+    if missing:
+        raise ConfigError(f"{node._key('type')}: source type {node.data['type']!r} is not available here ({missing})")
+    kind = node.str("type", required=True, choices=tuple(types))
     node.check_known("name", "type", kind)
     name = node.str("name", required=True)
-    builder = {"mqtt": _mqtt, "opcua": _opcua, "http_poll": _http_poll}[kind]
-    return SourceConfig(name=name, type=kind, settings=builder(node.child(kind, required=True), base_dir))
+    settings = types[kind].parse_settings(node.child(kind, required=True), context)
+    return SourceConfig(name=name, type=kind, settings=settings)
 
 
 def _sink(node, base_dir):
@@ -493,19 +332,14 @@ def parse_config(data, base_dir=Path("."), path=None):
         if asset.name in assets:
             raise ConfigError(f"{node._key('name')}: duplicate asset {asset.name!r}")
         assets[asset.name] = asset
-    sources = [_source(node, base_dir) for node in root.items("sources", required=True)]
+    context = ParseContext(base_dir=base_dir, assets=assets)
+    sources = [_source(node, context) for node in root.items("sources", required=True)]
     if not sources:
         raise ConfigError("sources: at least one source is needed")
     names = [s.name for s in sources]
     for index, name in enumerate(names):
         if names.index(name) != index:
             raise ConfigError(f"sources[{index}].name: duplicate source name {name!r}")
-    for index, source in enumerate(sources):
-        for kind in ("nodes", "events"):
-            for n_index, opc_node in enumerate(getattr(source.settings, kind, [])):
-                if opc_node.asset not in assets:
-                    raise ConfigError(f"sources[{index}].opcua.{kind}[{n_index}].asset: unknown asset "
-                                      f"{opc_node.asset!r} (define it under assets)")
     agg = root.child("aggregation")
     agg.check_known("window_s", "grace_s")
     buf = root.child("buffer")

@@ -4,34 +4,24 @@ It runs in its own thread on its own HTTP session, so a slow or failing heartbea
 a delivery; failures are counted and logged, nothing else.
 """
 import logging
-import threading
 from datetime import datetime, timezone
 
 from . import __version__
+from .stage import Stage
 
 log = logging.getLogger(__name__)
 
 
-class Heartbeat:
+class Heartbeat(Stage):
+    restart_on_crash = True      # it holds no state; beat() already swallows the call's failures
+
     def __init__(self, transport, device_code, outbox, interval_s, metrics):
+        super().__init__("heartbeat", metrics)
         self.transport = transport
         self.device_code = device_code
         self.outbox = outbox
         self.interval_s = interval_s
-        self.metrics = metrics
         self.last_ok_at = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-
-    def start(self):
-        self._thread.start()
-
-    def alive(self):
-        return self._thread.is_alive()
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(5)
 
     def payload(self):
         status = self.outbox.status()
@@ -48,7 +38,7 @@ class Heartbeat:
             self.metrics.heartbeat_failures.inc()
             log.warning("heartbeat failed", extra={"error": str(exc)})
 
-    def _run(self):
-        while not self._stop.is_set():
+    def run(self):
+        while not self.stopping.is_set():
             self.beat()
-            self._stop.wait(self.interval_s)
+            self.stopping.wait(self.interval_s)

@@ -10,12 +10,12 @@ import json
 import logging
 import math
 import sqlite3
-import threading
 import time
 
 from mfg_canonical import EnvelopeError, find_bad_value, validate_envelope
 
 from .aggregate import SignalRejected, is_critical
+from .stage import Stage
 
 log = logging.getLogger(__name__)
 
@@ -51,34 +51,29 @@ def _dump_envelope(envelope):
         return repr(envelope)[:4000]
 
 
-class AggregationWorker:
-    def __init__(self, inbox, aggregator, outbox, watch, metrics, buffer_config, on_committed,
+class AggregationWorker(Stage):
+    # Not restarted in place: after a crash, what it took from the inbox is neither committed nor
+    # acknowledged and the aggregation state in memory may be half-applied. The runtime sees the
+    # dead stage and exits non-zero; a fresh process resumes from the buffer and the broker.
+    restart_on_crash = False
+    join_timeout_s = 30.0
+
+    def __init__(self, inbox, aggregator, outbox, metrics, buffer_config, on_committed,
                  max_batch=5000, idle_wait_s=0.02):
+        super().__init__("worker", metrics)
         self.inbox = inbox
         self.aggregator = aggregator
         self.outbox = outbox
-        self.watch = watch
-        self.metrics = metrics
         self.buffer_config = buffer_config
         self.on_committed = on_committed        # callable(critical: bool) -> wakes the sink
         self.max_batch = max_batch
         self.idle_wait_s = idle_wait_s
         self.holding_back = False
         self.batches = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="aggregation", daemon=True)
-        self.error = None
 
-    def start(self):
-        self._thread.start()
-
-    def alive(self):
-        return self._thread.is_alive()
-
-    def stop(self, timeout=30):
+    def stop(self, timeout=None):
         """Process everything already handed over, flush closable windows, then return."""
-        self._stop.set()
-        self._thread.join(timeout)
+        super().stop(timeout)
 
     # -- loop ---------------------------------------------------------------------------------
     def _has_room(self):
@@ -86,22 +81,18 @@ class AggregationWorker:
             return False
         return self.outbox.make_room()
 
-    def _run(self):
-        try:
-            while True:
-                if not self._has_room():
-                    self._hold_back()
-                    if self._stop.is_set():
-                        break
-                    continue
-                deliveries = self.inbox.take(self.max_batch, self.idle_wait_s)
-                if not deliveries and self._stop.is_set() and self.inbox.empty():
+    def run(self):
+        while True:
+            if not self._has_room():
+                self._hold_back()
+                if self.stopping.is_set():
                     break
-                self._process(deliveries, flush_all=False)
-            self._process([], flush_all=True)
-        except Exception as exc:      # a dead worker must be visible in /healthz, not silent
-            self.error = exc
-            log.exception("aggregation worker stopped by an error")
+                continue
+            deliveries = self.inbox.take(self.max_batch, self.idle_wait_s)
+            if not deliveries and self.stopping.is_set() and self.inbox.empty():
+                break
+            self._process(deliveries, flush_all=False)
+        self._process([], flush_all=True)
 
     def _hold_back(self):
         if not self.holding_back:
@@ -109,7 +100,7 @@ class AggregationWorker:
                         extra={"pending": self.outbox.pending_count()})
         self.holding_back = True
         self.metrics.backpressure.set(1)
-        self._stop.wait(0.2)
+        self.stopping.wait(0.2)
 
     def _process(self, deliveries, flush_all):
         while True:
@@ -121,7 +112,7 @@ class AggregationWorker:
                 # to what is on disk and retry the same batch.
                 log.error("buffer commit failed, retrying", extra={"error": str(exc)})
                 self.aggregator.restore(self.outbox.load_states())
-                if self._stop.wait(1.0) and not deliveries:
+                if self.stopping.wait(1.0) and not deliveries:
                     return
         if self.holding_back:
             self.holding_back = False
@@ -182,7 +173,6 @@ class AggregationWorker:
             aggregator.flush_all(events)
         else:
             aggregator.flush_due(time.time(), events)
-        self.watch.check(events)
         events = self._valid_only(events, rejects)
         states = aggregator.take_dirty_states()
         if events or states or rejects or checkpoints:

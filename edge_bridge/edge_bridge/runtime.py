@@ -1,7 +1,8 @@
 """Wires the stages together and runs them until SIGTERM/SIGINT.
 
 sources -> Inbox -> AggregationWorker (aggregate + buffer commit + ack) -> Outbox -> Forwarder -> Odoo
-plus Heartbeat and the /healthz + /metrics server. Shutdown order is what makes it lossless:
+plus Heartbeat, HighWaterWatch and the /healthz + /metrics server. Worker, forwarder, heartbeat
+and watch are supervised stage threads (stage.py); sources come from the registry (sources/). Shutdown order is what makes it lossless:
 stop intake at the sources, let the worker commit and acknowledge what was handed over and flush
 closable windows, close the sources, try a final push within a deadline, close the database.
 Whatever is not delivered by then stays pending on disk for the next start.
@@ -53,10 +54,10 @@ class Bridge:
         self.inbox = Inbox()
         self.forwarder = Forwarder(self.outbox, make_transport(config.sink, __version__), config.sink,
                                    config.buffer, self.metrics)
-        self.worker = AggregationWorker(
-            self.inbox, self.aggregator, self.outbox,
-            HighWaterWatch(self.outbox, config.buffer, self.factory, self.metrics), self.metrics,
-            config.buffer, self.forwarder.notify)
+        self.worker = AggregationWorker(self.inbox, self.aggregator, self.outbox, self.metrics, config.buffer,
+                                        self.forwarder.notify)
+        self.watch_stage = HighWaterWatch(self.outbox, config.buffer, self.factory, self.metrics,
+                                          self.forwarder.notify)
         self.sources = [build_source(source, self.inbox, self.outbox, self.metrics) for source in config.sources]
         self.heartbeat = (Heartbeat(make_transport(config.sink, __version__), config.device_code, self.outbox,
                                     config.heartbeat.interval_s, self.metrics)
@@ -66,16 +67,12 @@ class Bridge:
         self._stopped = threading.Event()
         self._started = False
 
+    def _stage_threads(self):
+        return [self.worker, self.forwarder, self.watch_stage] + ([self.heartbeat] if self.heartbeat else [])
+
     def stages(self):
         """Every stage thread: alive?, supervised restarts, last error. /healthz shows this."""
-        stages = {
-            "worker": {"alive": self.worker.alive(), "restarts": 0,
-                       "error": f"{type(self.worker.error).__name__}: {self.worker.error}" if self.worker.error else None},
-            "forwarder": {"alive": self.forwarder.alive(), "restarts": self.forwarder.restarts,
-                          "error": self.forwarder.last_crash},
-        }
-        if self.heartbeat:
-            stages["heartbeat"] = {"alive": self.heartbeat.alive(), "restarts": 0, "error": None}
+        stages = {stage.name: stage.status() for stage in self._stage_threads()}
         for source in self.sources:
             thread = getattr(source, "_thread", None)
             if thread is not None:
@@ -105,10 +102,8 @@ class Bridge:
         self.metrics.buffer_depth.set(self.outbox.pending_count())
         if self.health:
             self.health.start()
-        self.worker.start()
-        self.forwarder.start()
-        if self.heartbeat:
-            self.heartbeat.start()
+        for stage in self._stage_threads():
+            stage.start()
         for source in self.sources:
             source.start()
         self._started = True
@@ -126,9 +121,8 @@ class Bridge:
         self.worker.stop()          # commits + acknowledges what was handed over, flushes windows
         for source in self.sources:
             source.close()
-        self.forwarder.stop()
-        if self.heartbeat:
-            self.heartbeat.stop()
+        for stage in self._stage_threads()[1:]:
+            stage.stop()
         drained = self.forwarder.drain(time.time() + push_deadline_s)
         log.info("edge bridge stopped", extra={"pending": self.outbox.pending_count(), "drained": drained})
         if self.health:

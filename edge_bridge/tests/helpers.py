@@ -7,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -98,10 +100,40 @@ def write_config(tmp_path, sources, assets, sink_url, api_key="test-key", window
     return path
 
 
+class HttpPeer:
+    """A real HTTP server on a free local port, playing an MES or Odoo in a test.
+
+    ``respond(method, path, body_bytes)`` returns ``(status, headers dict, body bytes)``;
+    ``server`` is the ThreadingHTTPServer (``server.shutdown()`` stops it).
+    """
+
+    def __init__(self, respond, path=""):
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                status, headers, body = respond(self.command, self.path, self.rfile.read(length))
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
 class BridgeProcess:
     """``edge-bridge run`` as a real subprocess, as systemd would run it."""
 
-    def __init__(self, config_path, log_path):
+    def __init__(self, config_path, log_path, env=None):
+        self.env = {**os.environ, **env} if env else None      # e.g. edge_bridge.faults.ENV_VAR
         self.config_path = Path(config_path)
         self.log_path = Path(log_path)
         self.port = yaml.safe_load(self.config_path.read_text())["observability"]["port"]
@@ -110,7 +142,7 @@ class BridgeProcess:
     def start(self, wait_sources=True):
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([EDGE_BRIDGE, "run", "-c", str(self.config_path)], stdout=log,
-                                        stderr=log)
+                                        stderr=log, env=self.env)
         log.close()
         wait_until(lambda: self.health() is not None or self.process.poll() is not None, 20, "bridge /healthz")
         assert self.process.poll() is None, self.log_tail()

@@ -2,13 +2,11 @@
 acknowledged, and everything else is delivered (issue 8). Real Mosquitto, real bridge process."""
 import json
 import sqlite3
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import paho.mqtt.client as mqtt
 import pytest
-from helpers import BridgeProcess, asset_block, mqtt_source, unique, wait_until, write_config
+from helpers import BridgeProcess, HttpPeer, asset_block, mqtt_source, unique, wait_until, write_config
 
 DEEP = ("[" * 100_000 + "]" * 100_000).encode()        # json.loads: RecursionError, not ValueError
 
@@ -92,28 +90,16 @@ class HostileMes:
 
     def __init__(self, items):
         self.items, self.requests = items, 0
-        api = self
+        peer = HttpPeer(self.respond, "/events")
+        self.server, self.url = peer.server, peer.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                api.requests += 1
-                if "since" not in self.path:
-                    body = ('{"items": [' + ",".join(api.items) + "]}").encode()
-                elif api.requests < 6:
-                    body = b'{"items": ' + DEEP + b"}"
-                else:
-                    body = b'{"items": []}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+    def respond(self, method, path, body):
+        self.requests += 1
+        if "since" not in path:
+            return 200, {}, ('{"items": [' + ",".join(self.items) + "]}").encode()
+        if self.requests < 6:
+            return 200, {}, b'{"items": ' + DEEP + b"}"
+        return 200, {}, b'{"items": []}'
 
 
 def test_http_poll_hostile_items_and_an_unparsable_page_are_dead_lettered_and_polling_goes_on(tmp_path, standin):

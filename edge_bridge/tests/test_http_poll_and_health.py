@@ -1,11 +1,9 @@
 """HTTP polling of an MES endpoint (cursor, 429), and the /healthz + /metrics endpoints."""
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from helpers import BridgeProcess, asset_block, wait_until, write_config
+from helpers import BridgeProcess, HttpPeer, asset_block, wait_until, write_config
 
 
 class MesApi:
@@ -13,31 +11,17 @@ class MesApi:
 
     def __init__(self, items):
         self.items, self.requests, self.cursors = items, 0, []
-        api = self
+        peer = HttpPeer(self.respond, "/events")
+        self.server, self.url = peer.server, peer.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                api.requests += 1
-                since = int(parse_qs(urlparse(self.path).query).get("since", ["0"])[0])
-                api.cursors.append(since)
-                if api.requests % 3 == 0:
-                    body, status = b"{}", 429
-                else:
-                    page = [i for i in api.items if i["seq"] > since][:2]
-                    body, status = json.dumps({"items": page}).encode(), 200
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "0.1")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+    def respond(self, method, path, body):
+        self.requests += 1
+        since = int(parse_qs(urlparse(path).query).get("since", ["0"])[0])
+        self.cursors.append(since)
+        if self.requests % 3 == 0:
+            return 429, {"Retry-After": "0.1"}, b"{}"
+        page = [i for i in self.items if i["seq"] > since][:2]
+        return 200, {}, json.dumps({"items": page}).encode()
 
 
 def test_http_poll_follows_the_cursor_survives_restart_and_honours_429(tmp_path, standin):

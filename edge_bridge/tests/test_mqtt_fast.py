@@ -11,10 +11,12 @@ import yaml
 from helpers import (BridgeProcess, PrivateBroker, assert_matches_truth, asset_block, mqtt_source, unique,
                      wait_until, write_config)
 
-from edge_bridge.config import FieldPaths, MqttConfig, MqttTopic, SourceConfig
+from edge_bridge.config import SourceConfig
 from edge_bridge.observability import Metrics
 from edge_bridge.simulator.run import Simulation
 from edge_bridge.sources.inbox import Inbox
+from edge_bridge.sources.json_fields import FieldPaths
+from edge_bridge.sources.mqtt import MqttConfig, MqttTopic
 from edge_bridge.sources.mqtt_fast import FastMqttSource, topic_matches
 
 

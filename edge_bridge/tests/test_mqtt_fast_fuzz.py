@@ -13,9 +13,11 @@ import struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge_bridge.config import FieldPaths, MqttConfig, MqttTopic, SourceConfig
+from edge_bridge.config import SourceConfig
 from edge_bridge.observability import Metrics
 from edge_bridge.sources.inbox import Inbox
+from edge_bridge.sources.json_fields import FieldPaths
+from edge_bridge.sources.mqtt import MqttConfig, MqttTopic
 from edge_bridge.sources.mqtt_fast import FastMqttSource, PacketTooLarge, ProtocolError
 
 MAX_PACKET = 4096

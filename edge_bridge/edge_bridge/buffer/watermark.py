@@ -2,24 +2,44 @@
 
 The alarm fires when the buffer passes ``high_water`` x ``max_bytes`` - before the disk policy
 has to act - and clears when it falls below again, so someone can fix Odoo or the link in time.
+It is a stage of its own (checks every ``check_every_s``), so it also fires while the
+aggregation worker is holding the sources back because the buffer is full.
 """
 import logging
 import time
 from datetime import datetime, timezone
 
+from mfg_canonical import validate_envelope
+
+from ..stage import Stage
+
 log = logging.getLogger(__name__)
 ALARM_CODE = "EDGE_BUFFER_HIGH_WATER"
 
 
-class HighWaterWatch:
-    def __init__(self, outbox, buffer_config, factory, metrics, check_every_s=1.0):
+class HighWaterWatch(Stage):
+    restart_on_crash = True      # its state is one flag, re-derived from the buffer at each check
+
+    def __init__(self, outbox, buffer_config, factory, metrics, on_committed, check_every_s=1.0):
+        super().__init__("high_water", metrics)
         self.outbox = outbox
         self.config = buffer_config
         self.factory = factory
-        self.metrics = metrics
+        self.on_committed = on_committed        # callable(critical: bool) -> wakes the sink
         self.check_every_s = check_every_s
         self.active = False
         self._next_check = 0.0
+
+    def run(self):
+        while not self.stopping.is_set():
+            alarm = []
+            self.check(alarm)
+            for envelope in alarm:
+                validate_envelope(envelope)      # our own envelope: a failure is a bug, crash loudly
+            if alarm:
+                self.outbox.commit(alarm)
+                self.on_committed(False)
+            self.stopping.wait(self.check_every_s)
 
     def check(self, out, now=None):
         """Append an alarm envelope to ``out`` when the state flips; cheap when called often."""

@@ -19,47 +19,41 @@ import random
 import threading
 import time
 
+from ..stage import Stage
 from .odoo import PermanentError, PushError, refuses_content
 
 log = logging.getLogger(__name__)
 
 
-class Forwarder:
+class Forwarder(Stage):
+    # The buffer is its only state, so a restart after an unexpected error (a bug) loses nothing;
+    # the count and the last error show in /healthz.
+    restart_on_crash = True
+
     def __init__(self, outbox, transport, sink_config, buffer_config, metrics):
+        super().__init__("forwarder", metrics)
+        self.join_timeout_s = sink_config.timeout_s + 5
         self.outbox = outbox
         self.transport = transport
         self.config = sink_config
         self.retention_s = buffer_config.retention_s
-        self.metrics = metrics
         self._wake = threading.Event()
         self._urgent = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="forwarder", daemon=True)
         self.failures = 0            # consecutive failed pushes
         self.last_error = None
         self.last_success_at = outbox.meta("last_push_at")
         self._last_logged_error = None
         self._last_refusal = None    # (first row id, error text) of the last content refusal
         self.isolations = 0
-        self.restarts = 0            # supervised restarts after an unexpected error (a bug)
-        self.last_crash = None
         self._next_prune = 0.0
-
-    def start(self):
-        self._thread.start()
-
-    def alive(self):
-        return self._thread.is_alive()
 
     def notify(self, critical=False):
         if critical:
             self._urgent = True
         self._wake.set()
 
-    def stop(self):
-        self._stop.set()
+    def wake(self):
         self._wake.set()
-        self._thread.join(self.config.timeout_s + 5)
 
     @property
     def lagging(self):
@@ -80,23 +74,8 @@ class Forwarder:
             return True, 0
         return False, self.config.batch_max_age_s - age
 
-    def _run(self):
-        """Supervised: an unexpected error restarts the loop (the buffer is the only state, so a
-        restart loses nothing); the count and the last error show in /healthz."""
-        while not self._stop.is_set():
-            try:
-                self._loop()
-                return
-            except Exception as exc:        # noqa: BLE001 - a bug must not stop delivery for good
-                self.restarts += 1
-                self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
-                self.metrics.stage_restarts.labels("forwarder").inc()
-                log.exception("forwarder stage crashed; restarting it",
-                              extra={"stage": "forwarder", "restarts": self.restarts})
-                self._stop.wait(min(30.0, 0.1 * 2 ** min(self.restarts, 8)))
-
-    def _loop(self):
-        while not self._stop.is_set():
+    def run(self):
+        while not self.stopping.is_set():
             ready, wait = self._ready()
             if not ready:
                 self._wake.wait(min(wait, 1.0))
@@ -106,7 +85,7 @@ class Forwarder:
             self._urgent = False
             outcome = self.push_once()
             if outcome is not True:
-                self._stop.wait(self._backoff(outcome))
+                self.stopping.wait(self._backoff(outcome))
 
     def _backoff(self, error):
         if error.retry_after is not None:

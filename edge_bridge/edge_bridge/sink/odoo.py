@@ -2,7 +2,8 @@
 
 Both expose ``ingest(body_json_list)`` returning the contract's answer and ``heartbeat(**kw)``.
 Errors are classified, because the forwarder reacts differently:
-- ``TransientError``: network trouble, timeouts, 5xx, 408, 429 -> retry with backoff;
+- ``TransientError``: network trouble, timeouts, 5xx, 408, 429, and any answer that breaks the
+  contract (not JSON, nested too deep, counts that are not counts...) -> retry with backoff;
 - ``PermanentError``: any other 4xx / access or configuration error for the whole batch -> the
   data stays pending, an operator must act; we keep retrying slowly, never drop.
 ``status`` tells the forwarder whether the refusal may be about the content of the batch (400,
@@ -39,10 +40,18 @@ def refuses_content(error):
     return isinstance(error, PushError) and error.status in CONTENT_STATUSES
 
 
+def _json_of(response):
+    """The body's JSON, or raise ValueError: also for nesting too deep to parse (RecursionError)."""
+    try:
+        return response.json()
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
 def _error_text(response):
     """Odoo's own message when the body is its JSON error, else the start of the body."""
     try:
-        body = response.json()
+        body = _json_of(response)
     except ValueError:
         return response.text[:300]
     if isinstance(body, dict):
@@ -60,16 +69,37 @@ def _retry_after(response):
         return None     # HTTP-date form: fall back to our own backoff
 
 
+def _count(answer, name):
+    value = answer.get(name)
+    if type(value) is not int or value < 0:      # bool, float (NaN, 1e999), str: not a count
+        raise TransientError(f"ingest answer: {name} is not a count: {str(value)[:50]}")
+    return value
+
+
 def check_answer(answer, count):
-    """The contract: accepted + duplicates + len(rejected) == number of envelopes sent."""
+    """The contract: accepted + duplicates + len(rejected) == number of envelopes sent, and each
+    rejected item is an object naming one sent envelope by its index (once).
+
+    Anything else is not an answer we can act on - marking rows delivered or dead on its
+    strength could lose data - so it is a transient error: the batch stays pending and is sent
+    again (Odoo counts what it already holds as duplicates).
+    """
     if not isinstance(answer, dict):
-        raise PermanentError(f"ingest answered {type(answer).__name__}, expected an object")
-    try:
-        total = int(answer["accepted"]) + int(answer["duplicates"]) + len(answer["rejected"])
-    except (KeyError, TypeError, ValueError):
-        raise PermanentError(f"ingest answer lacks accepted/duplicates/rejected: {str(answer)[:200]}") from None
+        raise TransientError(f"ingest answered {type(answer).__name__}, expected an object")
+    accepted, duplicates = _count(answer, "accepted"), _count(answer, "duplicates")
+    rejected = answer.get("rejected")
+    if not isinstance(rejected, list):
+        raise TransientError(f"ingest answer: rejected is {type(rejected).__name__}, expected a list")
+    indexes = set()
+    for item in rejected:
+        index = item.get("index") if isinstance(item, dict) else None
+        if type(index) is not int or not 0 <= index < count or index in indexes:
+            raise TransientError(f"ingest answer: rejected item {str(item)[:100]} names no sent envelope "
+                                 "(or one twice)")
+        indexes.add(index)
+    total = accepted + duplicates + len(rejected)
     if total != count:
-        raise PermanentError(f"ingest answer counts {total} envelopes, {count} were sent")
+        raise TransientError(f"ingest answer counts {total} envelopes, {count} were sent")
     return answer
 
 
@@ -101,9 +131,9 @@ class _HttpTransport:
             hint = "" if status in CONTENT_STATUSES else " (check url, db, API key and access rights)"
             raise PermanentError(f"HTTP {status} from {path}{hint}: {_error_text(response)}", status=status)
         try:
-            return response.json()
-        except ValueError:
-            raise PermanentError(f"{path} answered non-JSON: {response.text[:200]}") from None
+            return _json_of(response)
+        except ValueError as exc:
+            raise TransientError(f"{path} answered non-JSON ({exc}): {response.text[:200]}") from None
 
     def close(self):
         self.session.close()
@@ -137,11 +167,12 @@ class JsonRpcTransport(_HttpTransport):
                 f'"params":{{"service":"{service}","method":"{method}","args":{args_json}}}}}').encode()
         answer = self._post("/jsonrpc", data, {})
         if not isinstance(answer, dict):
-            raise PermanentError("/jsonrpc answered something that is not an object")
+            raise TransientError("/jsonrpc answered something that is not an object")
         if answer.get("error"):
-            error = answer["error"]
-            detail = (error.get("data") or {}).get("message") or error.get("message")
-            name = (error.get("data") or {}).get("name", "")
+            error = answer["error"] if isinstance(answer["error"], dict) else {"message": answer["error"]}
+            data = error.get("data") if isinstance(error.get("data"), dict) else {}
+            detail = str(data.get("message") or error.get("message"))[:300]
+            name = data.get("name") if isinstance(data.get("name"), str) else ""
             if "AccessDenied" in name or "AccessError" in name:
                 raise PermanentError(f"Odoo refused {method}: {detail}", status=403)
             if "ValidationError" in name or "UserError" in name:
@@ -155,6 +186,8 @@ class JsonRpcTransport(_HttpTransport):
         if self.uid is None:
             args = json.dumps([self.config.db, self.config.login, self.config.api_key.reveal()])
             uid = self._rpc("common", "login", args)
+            if uid is not False and uid is not None and type(uid) is not int:
+                raise TransientError(f"login answered {str(uid)[:50]}, expected a user id")
             if not uid:
                 raise PermanentError(f"login of {self.config.login!r} on database {self.config.db!r} failed "
                                      "(check login and API key)")

@@ -8,11 +8,21 @@ last committed point. 429 answers are honoured with their Retry-After.
 import json
 import logging
 import threading
+from dataclasses import dataclass, field
+from typing import Optional
 
 import requests
 
+from ..config import ConfigError, Secret
 from ..signals import Delivery, utc_now
-from .json_fields import describe_parse_error, extract, to_signal
+from .base import Source, register
+from .json_fields import (
+    FieldPaths,
+    describe_parse_error,
+    extract,
+    parse_field_paths,
+    to_signal,
+)
 
 log = logging.getLogger(__name__)
 _MISSING_CURSOR = object()
@@ -33,42 +43,57 @@ def _dump_item(item):
         return repr(item)[:4000]
 
 
-class HttpPollSource:
+@dataclass
+class HttpPollConfig:
+    url: str
+    interval_s: float = 5.0
+    cursor_param: str = "since"
+    items_path: str = "items"
+    cursor_path: Optional[str] = "cursor"
+    fields: FieldPaths = field(default_factory=FieldPaths)
+    timeout_s: float = 10.0
+    verify_tls: bool = True
+    api_key: Optional[Secret] = None
+
+
+@register
+class HttpPollSource(Source):
+    type = "http_poll"
+
+    @classmethod
+    def parse_settings(cls, node, context):
+        node.check_known("url", "interval_s", "cursor_param", "items_path", "cursor_path", "fields",
+                         "timeout_s", "verify_tls", "api_key")
+        url = node.str("url", required=True)
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{node._key('url')}: must be an http:// or https:// URL")
+        return HttpPollConfig(
+            url=url, interval_s=node.num("interval_s", 5.0, minimum=0.01),
+            cursor_param=node.str("cursor_param", "since"), items_path=node.str("items_path", "items"),
+            cursor_path=node.str("cursor_path", "cursor"),
+            fields=parse_field_paths(node.child("fields"), topic_allowed=False),
+            timeout_s=node.num("timeout_s", 10.0, minimum=0.1), verify_tls=node.bool("verify_tls", True),
+            api_key=node.secret("api_key", context.base_dir))
+
     def __init__(self, source_config, inbox, metrics, outbox):
-        self.name = source_config.name
-        self.config = source_config.settings
-        self.inbox = inbox
-        self.metrics = metrics
-        self.outbox = outbox
-        self.connected = False
+        super().__init__(source_config, inbox, metrics, outbox)
         self.rate_limited = 0
-        self._stop = threading.Event()
-        self._intake_open = threading.Event()
-        self._intake_open.set()
+        self.close_timeout_s = self.config.timeout_s + 2
         self._session = requests.Session()
         self._session.verify = self.config.verify_tls
         if self.config.api_key:
             self._session.headers["Authorization"] = f"Bearer {self.config.api_key.reveal()}"
         self._last_bad_page = None
-        self._thread = threading.Thread(target=self._run, name=f"http-{self.name}", daemon=True)
 
     @property
     def checkpoint_name(self):
         return f"http_poll:{self.name}:cursor"
 
-    def start(self):
-        self._thread.start()
-
-    def stop_intake(self):
-        self._intake_open.clear()
-
     def close(self):
-        self._stop.set()
-        self._intake_open.clear()
-        self._thread.join(timeout=self.config.timeout_s + 2)
+        super().close()
         self._session.close()
 
-    def _run(self):
+    def run(self):
         cursor = self.outbox.checkpoint(self.checkpoint_name)
         backoff = 1.0
         while not self._stop.is_set():

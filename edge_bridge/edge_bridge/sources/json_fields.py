@@ -4,13 +4,44 @@ Shared by the MQTT and HTTP polling sources. Paths are dotted (``data.items.0.v`
 ``topic[N]`` takes the N-th topic level instead.
 """
 import math
+import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Optional
 
 from mfg_canonical.values import occurred_at_in_range
 
+from ..config import ConfigError
 from ..signals import Signal
 
 _MISSING = object()
+
+
+@dataclass
+class FieldPaths:
+    """Where asset/tag/value/timestamp/sequence live in a JSON item ("a.b.0", or "topic[1]")."""
+    asset: Optional[str] = "asset"
+    tag: Optional[str] = "tag"
+    value: str = "value"
+    timestamp: Optional[str] = "ts"
+    sequence: Optional[str] = "seq"
+    fixed_asset: Optional[str] = None
+    fixed_tag: Optional[str] = None
+
+
+def parse_field_paths(node, topic_allowed):
+    node.check_known("asset", "tag", "value", "timestamp", "sequence", "fixed_asset", "fixed_tag")
+    paths = FieldPaths(
+        asset=node.str("asset", "asset"), tag=node.str("tag", "tag"), value=node.str("value", "value"),
+        timestamp=node.str("timestamp", "ts"), sequence=node.str("sequence", "seq"),
+        fixed_asset=node.str("fixed_asset"), fixed_tag=node.str("fixed_tag"))
+    for name in ("asset", "tag"):
+        path = getattr(paths, name)
+        if path and path.startswith("topic[") and not topic_allowed:
+            raise ConfigError(f"{node._key(name)}: topic[N] paths only exist for MQTT sources")
+        if path and path.startswith("topic[") and not re.fullmatch(r"topic\[\d+\]", path):
+            raise ConfigError(f"{node._key(name)}: must look like topic[1] (got {path!r})")
+    return paths
 
 
 class FieldError(ValueError):

@@ -13,14 +13,18 @@ of 20 messages in flight would cap throughput.
 import json
 import logging
 import threading
+from dataclasses import dataclass, field
+from typing import Optional
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ..config import ConfigError, Secret
 from ..signals import Delivery, utc_now
-from .json_fields import describe_parse_error, to_signal
+from .base import Source, register
+from .json_fields import FieldPaths, describe_parse_error, parse_field_paths, to_signal
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +33,75 @@ def topic_matches(filter_, topic):
     return mqtt.topic_matches_sub(filter_, topic)
 
 
-class MqttSource:
-    def __init__(self, source_config, inbox, metrics):
-        self.name = source_config.name
-        self.config = source_config.settings
-        self.inbox = inbox
-        self.metrics = metrics
-        self.connected = False
-        self._intake_open = threading.Event()
-        self._intake_open.set()
+@dataclass
+class MqttTopic:
+    filter: str
+    fields: FieldPaths
+
+
+@dataclass
+class MqttConfig:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = ""
+    qos: int = 1
+    keepalive: int = 30
+    receive_maximum: int = 1000
+    session_expiry_s: int = 7 * 24 * 3600
+    username: Optional[str] = None
+    password: Optional[Secret] = None
+    tls: bool = False
+    ca_file: Optional[str] = None
+    topics: list = field(default_factory=list)
+    client: str = "fast"        # sources/mqtt_fast.py (bulk socket reads, QoS 0/1); "paho": sources/mqtt.py
+    max_packet_size: int = 1024 ** 2   # announced in CONNECT; larger packets are refused unread
+
+
+@register
+class MqttSource(Source):
+    """``type: mqtt``. ``client: fast`` (the default) is sources/mqtt_fast.py; ``paho`` is this class."""
+    type = "mqtt"
+
+    @classmethod
+    def parse_settings(cls, node, context):
+        node.check_known("host", "port", "client_id", "qos", "keepalive", "receive_maximum", "session_expiry_s",
+                         "username", "password", "tls", "ca_file", "topics", "client", "max_packet_size")
+        qos = node.data.get("qos", 1)
+        if qos not in (0, 1, 2) or isinstance(qos, bool):
+            raise ConfigError(f"{node._key('qos')}: must be 0, 1 or 2")
+        # The socket client is the default; it does not do QoS 2, so QoS 2 alone keeps paho.
+        client = node.str("client", "paho" if qos == 2 else "fast", choices=("fast", "paho"))
+        if client == "fast" and qos == 2:
+            raise ConfigError(f"{node._key('qos')}: client fast supports QoS 0 and 1 only")
+        topics = []
+        for topic in node.items("topics", required=True):
+            topic.check_known("filter", "fields")
+            topics.append(MqttTopic(filter=topic.str("filter", required=True),
+                                    fields=parse_field_paths(topic.child("fields"), topic_allowed=True)))
+        if not topics:
+            raise ConfigError(f"{node._key('topics')}: at least one topic filter is needed")
+        max_packet_size = node.size("max_packet_size", 1024 ** 2)
+        if not 1024 <= max_packet_size <= 268_435_455:      # MQTT's own limit (4-byte remaining length)
+            raise ConfigError(f"{node._key('max_packet_size')}: must be between 1KB and 256MB (got {max_packet_size})")
+        return MqttConfig(
+            host=node.str("host", "127.0.0.1"), port=node.num("port", 1883, 1, 65535, integer=True),
+            client_id=node.str("client_id", required=True), qos=qos,
+            keepalive=node.num("keepalive", 30, 5, 3600, integer=True),
+            receive_maximum=node.num("receive_maximum", 1000, 1, 65535, integer=True),
+            session_expiry_s=node.num("session_expiry_s", 7 * 24 * 3600, 0, 0xFFFFFFFF, integer=True),
+            username=node.str("username"), password=node.secret("password", context.base_dir),
+            tls=node.bool("tls", False), ca_file=node.str("ca_file"), topics=topics, client=client,
+            max_packet_size=max_packet_size)
+
+    @classmethod
+    def create(cls, source_config, inbox, metrics, outbox):
+        if source_config.settings.client == "fast":
+            from .mqtt_fast import FastMqttSource
+            return FastMqttSource(source_config, inbox, metrics, outbox)
+        return cls(source_config, inbox, metrics, outbox)
+
+    def __init__(self, source_config, inbox, metrics, outbox=None):
+        super().__init__(source_config, inbox, metrics, outbox)
         self._stopping = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)

@@ -33,6 +33,7 @@ import threading
 import time
 
 from ..signals import Delivery, utc_now
+from .base import Source
 from .json_fields import describe_parse_error, to_signal
 
 log = logging.getLogger(__name__)
@@ -140,13 +141,11 @@ def _properties(data, pos, end):
     return found
 
 
-class FastMqttSource:
-    def __init__(self, source_config, inbox, metrics):
-        self.name = source_config.name
-        self.config = source_config.settings
-        self.inbox = inbox
-        self.metrics = metrics
-        self.connected = False
+class FastMqttSource(Source):
+    """Built by ``MqttSource.create`` (sources/mqtt.py) for ``type: mqtt`` with ``client: fast``."""
+
+    def __init__(self, source_config, inbox, metrics, outbox=None):
+        super().__init__(source_config, inbox, metrics, outbox)
         self._intake_open = True
         self._stopping = threading.Event()
         self._sock = None

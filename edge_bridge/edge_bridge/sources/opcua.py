@@ -14,13 +14,16 @@ visible to a subscription.
 """
 import asyncio
 import logging
-import threading
+from dataclasses import dataclass, field
 from datetime import timezone
+from typing import Optional
 
 from asyncua import Client, ua
 
 from ..aggregate.alarms import opcua_severity
+from ..config import ConfigError, Secret
 from ..signals import Delivery, Signal, utc_now
+from .base import Source, register
 
 log = logging.getLogger(__name__)
 
@@ -70,35 +73,82 @@ class _Handler:
         self.source.hand_over(Delivery(signals=batch))
 
 
-class OpcuaSource:
-    def __init__(self, source_config, inbox, metrics):
-        self.name = source_config.name
-        self.config = source_config.settings
-        self.inbox = inbox
-        self.metrics = metrics
-        self.connected = False
+@dataclass
+class OpcuaNode:
+    node_id: str
+    asset: str
+    tag: str
+
+
+@dataclass
+class OpcuaConfig:
+    endpoint: str
+    nodes: list = field(default_factory=list)
+    events: list = field(default_factory=list)   # OpcuaNode; value is the event -> alarm
+    sampling_interval_ms: float = 100.0
+    publishing_interval_ms: float = 100.0
+    queue_size: int = 100
+    timeout_s: float = 4.0
+    reconnect_max_s: float = 30.0
+    security_policy: Optional[str] = None        # "Basic256Sha256"
+    security_mode: str = "SignAndEncrypt"
+    certificate: Optional[str] = None
+    private_key: Optional[str] = None
+    server_certificate: Optional[str] = None
+    username: Optional[str] = None
+    password: Optional[Secret] = None
+
+
+def _opcua_node(node, assets):
+    node.check_known("node_id", "asset", "tag")
+    result = OpcuaNode(node.str("node_id", required=True), node.str("asset", required=True),
+                       node.str("tag", required=True))
+    if result.asset not in assets:
+        raise ConfigError(f"{node._key('asset')}: unknown asset {result.asset!r} (define it under assets)")
+    return result
+
+
+@register
+class OpcuaSource(Source):
+    type = "opcua"
+
+    @classmethod
+    def parse_settings(cls, node, context):
+        node.check_known("endpoint", "nodes", "events", "sampling_interval_ms", "publishing_interval_ms",
+                         "queue_size", "timeout_s", "reconnect_max_s", "security_policy", "security_mode",
+                         "certificate", "private_key", "server_certificate", "username", "password")
+        endpoint = node.str("endpoint", required=True)
+        if not endpoint.startswith("opc.tcp://"):
+            raise ConfigError(f"{node._key('endpoint')}: must start with opc.tcp:// (got {endpoint!r})")
+        config = OpcuaConfig(
+            endpoint=endpoint, nodes=[_opcua_node(n, context.assets) for n in node.items("nodes")],
+            events=[_opcua_node(n, context.assets) for n in node.items("events")],
+            sampling_interval_ms=node.num("sampling_interval_ms", 100.0, minimum=0),
+            publishing_interval_ms=node.num("publishing_interval_ms", 100.0, minimum=1),
+            queue_size=node.num("queue_size", 100, 1, 100000, integer=True),
+            timeout_s=node.num("timeout_s", 4.0, minimum=0.1),
+            reconnect_max_s=node.num("reconnect_max_s", 30.0, minimum=0.1),
+            security_policy=node.str("security_policy", choices=("Basic256Sha256",)),
+            security_mode=node.str("security_mode", "SignAndEncrypt", choices=("Sign", "SignAndEncrypt")),
+            certificate=node.str("certificate"), private_key=node.str("private_key"),
+            server_certificate=node.str("server_certificate"),
+            username=node.str("username"), password=node.secret("password", context.base_dir))
+        if config.security_policy and not (config.certificate and config.private_key):
+            raise ConfigError(f"{node._key('certificate')}: security_policy {config.security_policy} needs "
+                              "certificate and private_key")
+        if not config.nodes and not config.events:
+            raise ConfigError(f"{node._key('nodes')}: at least one node or event source is needed")
+        return config
+
+    def __init__(self, source_config, inbox, metrics, outbox=None):
+        super().__init__(source_config, inbox, metrics, outbox)
         self.connects = 0
-        self._stop = threading.Event()
-        self._intake_open = threading.Event()
-        self._intake_open.set()
-        self._thread = threading.Thread(target=self._thread_main, name=f"opcua-{self.name}", daemon=True)
-
-    def start(self):
-        self._thread.start()
-
-    def stop_intake(self):
-        self._intake_open.clear()
-
-    def close(self):
-        self._stop.set()
-        self._intake_open.clear()
-        self._thread.join(timeout=10)
 
     def hand_over(self, delivery):
         if self._intake_open.is_set():
             self.inbox.put(delivery, self._stop)
 
-    def _thread_main(self):
+    def run(self):
         asyncio.run(self._run())
 
     async def _client(self):
