@@ -1,4 +1,4 @@
-"""Building canonical envelopes (CONTRACT.md §1) with deterministic keys.
+"""Building canonical envelopes (docs/contract/README.md) with deterministic keys.
 
 A key is derived only from what identifies the event at the source (device, asset, type, window
 start or source sequence), never from wall-clock time or a random id: a restart or a replay then

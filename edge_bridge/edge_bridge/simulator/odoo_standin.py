@@ -1,4 +1,4 @@
-"""A stand-in for Odoo's ingest contract (CONTRACT.md §2), for tests, demos and benchmarks.
+"""A stand-in for Odoo's ingest contract (docs/ingest-api.md), for tests, demos and benchmarks.
 
 Implements ``mfg.message.ingest`` over JSON-2 and /jsonrpc with (source, key) dedup and schema
 validation through mfg_canonical, plus ``mfg.connector.edge_heartbeat``. It is not Odoo: it
