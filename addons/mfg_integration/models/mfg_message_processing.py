@@ -257,7 +257,7 @@ class MfgMessage(models.Model):
         """
         self.ensure_one()
         return mapping_spec.resolve(
-            self.canonical_type, self.payload or {},
+            self._mfg_mapping_rules().get(self.canonical_type, ()), self.payload or {},
             lambda kind, code: lookup(self.connector_id.id, self.company_id.id, kind, code))
 
     def _check_outbound_rate(self):
