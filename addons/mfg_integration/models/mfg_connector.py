@@ -236,6 +236,14 @@ class MfgConnector(models.Model):
         (ok, human readable result)}; the addon adding a type extends this (super())."""
         return {"edge": "_test_inbound_connection", "generic_rest": "_test_http_connection"}
 
+    @api.model
+    def _mfg_push_types(self):
+        """Connector types whose peers push messages to Odoo over HTTP (the inbound
+        endpoint of mfg_integration_webhook refuses a push to any other type with a 403:
+        e.g. SAP connectors are polled or called by Odoo). The addon adding a type that
+        pushes extends this set (``super()._mfg_push_types() | {"my_type"}``)."""
+        return frozenset({"edge", "generic_rest"})
+
     def _test_connection(self):
         """Return (ok, human readable result), by the test registered for the type."""
         method = self._mfg_connection_tests().get(self.connector_type)

@@ -7,7 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..services import access
-from ..services.backoff import retry_delay_seconds
+from ..services.backoff import RetryPolicy
 from ..states import PROCESSABLE_STATES
 
 
@@ -134,9 +134,7 @@ class MfgFlow(models.Model):
     @api.private
     def retry_delay(self, attempt):
         self.ensure_one()
-        return timedelta(seconds=retry_delay_seconds(
-            attempt, self.backoff_base_s, self.backoff_factor, self.backoff_cap_s,
-            self.backoff_jitter))
+        return timedelta(seconds=RetryPolicy.of(self).delay_seconds(attempt))
 
     @api.private
     def ordering_key_of(self, payload):

@@ -27,7 +27,8 @@ from ..exceptions import (  # noqa: F401
     OutboundRateLimited,
     PeerRejected,
 )
-from ..services import mapping_spec
+from ..services import backoff, mapping_spec
+from ..services.backoff import RetryPolicy
 from ..registry import Transport
 from ..services.transport import post_envelope
 from ..states import DONE, FAILED, IN_PROGRESS_STATES, PROCESSABLE_STATES
@@ -218,14 +219,21 @@ class MfgMessage(models.Model):
                 self._step_validate()
                 self._step_map(run.lookup)
                 self._step_apply(run)
-        except BUSINESS_ERRORS as exc:
-            self._mark_exception(exc)
-        except OutboundRateLimited as exc:
-            self._defer(exc.wait_s)
         except RetryableJobError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any technical error is retried, then dead
-            self._mark_failed(exc)
+            raise  # the job's own retry (ordering key busy), not this message's
+        except Exception as exc:  # noqa: BLE001 - the retry policy decides what follows
+            self._handle_error(exc)
+
+    def _handle_error(self, exc):
+        """Exception, deferred, failed (retry) or dead: as the flow's retry policy decides
+        (services/backoff.py, the one place for it)."""
+        decision = RetryPolicy.of(self.flow_id).decide(self.attempts + 1, exc)
+        if decision.action == backoff.EXCEPTION:
+            self._mark_exception(exc)
+        elif decision.action == backoff.DEFER:
+            self._defer(decision.delay_s)
+        else:
+            self._mark_failed(exc, decision)
 
     def _step_validate(self):
         if not self.flow_id or not self.flow_id.active:
@@ -257,7 +265,7 @@ class MfgMessage(models.Model):
         """
         self.ensure_one()
         return mapping_spec.resolve(
-            self.canonical_type, self.payload or {},
+            self._mfg_mapping_rules().get(self.canonical_type, ()), self.payload or {},
             lambda kind, code: lookup(self.connector_id.id, self.company_id.id, kind, code))
 
     def _check_outbound_rate(self):
@@ -470,7 +478,7 @@ class MfgMessage(models.Model):
             for key in list(queues):
                 outcome = outcomes.get(queues[key].pop(0).id)
                 retried = isinstance(outcome, Exception) and \
-                    not isinstance(outcome, BUSINESS_ERRORS)
+                    backoff.classify(outcome) != backoff.EXCEPTION
                 if retried or not queues[key]:
                     del queues[key]
         return delivered
@@ -514,8 +522,8 @@ class MfgMessage(models.Model):
             "missing_mappings": missing, "next_retry_at": False,
         })
 
-    def _mark_failed(self, exc):
-        flow = self.flow_id
+    def _mark_failed(self, exc, decision):
+        """Record a technical failure: dead, or failed with the retry ``decision`` gave."""
         attempts = self.attempts + 1
         now = fields.Datetime.now()
         values = {
@@ -524,17 +532,14 @@ class MfgMessage(models.Model):
             "last_traceback": traceback.format_exc(),
             "failed_at": now,
         }
-        if attempts >= (flow.max_attempts if flow else 1):
+        if decision.action == backoff.DEAD:
             values.update(state="dead", dead_at=now, next_retry_at=False)
             _logger.warning("mfg.message %s dead-lettered after %s attempts: %s",
                             self.id, attempts, exc)
         else:
-            delay = flow.retry_delay(attempts)
-            # A peer that said how long to wait (429/503 Retry-After) is not asked sooner.
-            retry_after_s = getattr(exc, "retry_after_s", None)
-            if retry_after_s and retry_after_s > delay.total_seconds():
-                delay = timedelta(seconds=retry_after_s)
-            values.update(state="failed", next_retry_at=now + delay)
+            # The policy's delay is never sooner than a peer's Retry-After (429/503).
+            values.update(state="failed",
+                          next_retry_at=now + timedelta(seconds=decision.delay_s))
         self.write(values)
         if values["state"] == "failed":
             self._schedule_retry()

@@ -9,3 +9,4 @@ from . import test_mapping_import
 from . import test_access
 from . import test_credentials
 from . import test_retention
+from . import test_retry_policy

@@ -1,9 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Shop-floor canonical types applied to Odoo: each handler finds the document the message
+is about and calls the ``_mfg_apply_*`` method of the model it changes, which does what a
+user would do in the Odoo screens (so Odoo's own rules keep applying). Problems a person
+must solve raise MfgBusinessError (the message goes to `exception`, no retry)."""
 from odoo import api, models
 
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.registry import Handler
-
-from ..services import shopfloor
 
 
 class MfgMessage(models.Model):
@@ -26,28 +29,81 @@ class MfgMessage(models.Model):
             "quality.hold": Handler("_mfg_apply_quality_hold"),
         }
 
-    # One method per type, so another addon can extend a single type with super().
+    # ------------------------------------------------------------- helpers
+    def _mfg_already_applied(self):
+        """A replayed message that already produced its records has no second effect."""
+        if self.result_model and self.result_ids:
+            return self.env[self.result_model].browse(self.result_ids).exists()
+        return None
+
+    def _mfg_production(self, required=True):
+        """The manufacturing order the payload's order_ref names (sudo: the message is
+        already checked against its connector's plant)."""
+        order_ref = self.payload.get("order_ref")
+        if not order_ref:
+            return self.env["mrp.production"]
+        production = self.env["mrp.production"].sudo()._mfg_find_order(order_ref,
+                                                                        self.company_id)
+        if not production and required:
+            raise MfgBusinessError(self.env._(
+                "Unknown production order %(ref)s in plant %(plant)s.",
+                ref=order_ref, plant=self.company_id.name))
+        return production
+
+    def _mfg_qty_in_uom(self, qty, to_uom, uom_id=None):
+        """``qty`` of the payload (in its mapped unit, or ``uom_id``) in ``to_uom``."""
+        uom_id = uom_id or self.mapped_values.get("uom")
+        if not uom_id or uom_id == to_uom.id:
+            return qty
+        return self.env["uom.uom"].browse(uom_id)._compute_quantity(qty, to_uom)
+
+    def _mfg_origin_context(self):
+        """Changes made for this message are not published back to where it came from."""
+        return {"mfg_origin_connector_id": self.connector_id.id, "mfg_no_publish": True}
+
+    # --------------------------------------------- one method per canonical type
     def _mfg_apply_production_order(self):
-        return shopfloor.apply_production_order(self)
+        return self.env["mrp.production"]._mfg_apply_production_order(self)
 
     def _mfg_apply_confirmation(self):
-        return shopfloor.apply_confirmation(self)
+        done = self._mfg_already_applied()
+        if done is not None:
+            return done
+        production = self._mfg_production().with_context(**self._mfg_origin_context())
+        return production._mfg_apply_confirmation(self)
 
     def _mfg_apply_consumption(self):
-        return shopfloor.apply_consumption(self)
+        done = self._mfg_already_applied()
+        if done is not None:
+            return done
+        production = self._mfg_production().with_context(**self._mfg_origin_context())
+        return production._mfg_apply_consumption(self)
 
     def _mfg_apply_scrap(self):
-        return shopfloor.apply_scrap(self)
+        done = self._mfg_already_applied()
+        if done is not None:
+            return done
+        return self.env["stock.scrap"]._mfg_apply_scrap(self)
 
     def _mfg_apply_downtime(self):
-        return shopfloor.apply_downtime(self)
+        workcenter = self.env["mrp.workcenter"].sudo().browse(self.mapped_values["work_center"])
+        return workcenter._mfg_apply_downtime(self)
+
+    def _mfg_hold_target(self):
+        production = self._mfg_production(required=False)
+        lot = self.payload.get("lot")
+        if not production and not lot:
+            raise MfgBusinessError(self.env._("Unknown production order %s.",
+                                              self.payload.get("order_ref")))
+        return production, lot
 
     def _mfg_apply_quality_result(self):
-        return shopfloor.apply_quality_result(self)
+        return self.env["mfg.quality.hold"]._mfg_apply_quality_result(self)
 
     def _mfg_apply_quality_hold(self):
-        return shopfloor.apply_quality_hold(self)
+        return self.env["mfg.quality.hold"]._mfg_apply_quality_hold(self)
 
+    # ------------------------------------------- batched quantity confirmations
     def _mfg_confirmation_batchable(self):
         """Partial quantity reports only: starts, pauses, completions and final reports
         change the work order or close the order, one by one."""
@@ -55,5 +111,6 @@ class MfgMessage(models.Model):
         return payload.get("event") in (None, "quantity") and not payload.get("final")
 
     def _mfg_apply_confirmation_batch(self, mapped):
-        return shopfloor.apply_quantity_batch(
+        production = self[0]._mfg_production().with_context(**self[0]._mfg_origin_context())
+        return production._mfg_apply_quantity_batch(
             self, {message_id: values.get("uom") for message_id, values in mapped.items()})

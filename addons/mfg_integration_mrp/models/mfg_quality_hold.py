@@ -90,3 +90,47 @@ class MfgQualityHold(models.Model):
                     blocked._reset_for_processing()
                     blocked._enqueue_processing(force_now=True)
         return True
+
+    # ------------------------------------------------- shop-floor messages
+    @api.model
+    def _mfg_apply_quality_result(self, message):
+        """A failed inspection holds its order or lot; a pass releases that hold."""
+        payload = message.payload
+        production, lot = message._mfg_hold_target()
+        Hold = self.sudo().with_context(active_test=False)
+        domain = [("kind", "=", "failed_result"),
+                  ("characteristic", "=", payload["characteristic"]),
+                  ("production_id", "=", production.id or False), ("lot_name", "=", lot or False)]
+        existing = Hold.search(domain + [("active", "=", True)])
+        if payload["result"] == "pass":
+            existing.action_release()
+            return existing or self.env._("%s passed", payload["characteristic"])
+        if existing:
+            return existing
+        return Hold.create({
+            "kind": "failed_result", "production_id": production.id or False, "lot_name": lot,
+            "characteristic": payload["characteristic"],
+            "reason": payload.get("reason_code") or str(payload.get("value") or ""),
+            "company_id": message.company_id.id, "message_id_origin": message.id,
+        })
+
+    @api.model
+    def _mfg_apply_quality_hold(self, message):
+        """The quality system places (or updates, or releases) a hold on an order or lot."""
+        payload = message.payload
+        production, lot = message._mfg_hold_target()
+        Hold = self.sudo()
+        existing = Hold.search([("kind", "=", "hold"),
+                                ("production_id", "=", production.id or False),
+                                ("lot_name", "=", lot or False)])
+        if not payload["active"]:
+            existing.action_release()
+            return existing or self.env._("No active hold to release")
+        if existing:
+            existing.reason = payload.get("reason") or existing.reason
+            return existing
+        return Hold.create({
+            "kind": "hold", "production_id": production.id or False, "lot_name": lot,
+            "reason": payload.get("reason"), "company_id": message.company_id.id,
+            "message_id_origin": message.id,
+        })

@@ -2,7 +2,10 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+
 from ..services import order_payload
+from ..services.shopfloor import MAX_WIZARD_STEPS, utc_naive
 
 # Changes of these fields on a released order are sent to the MES again.
 RELEASE_FIELDS = {"product_qty", "date_start", "date_finished", "bom_id", "product_id"}
@@ -118,3 +121,210 @@ class MrpProduction(models.Model):
         """The MO a shop-floor message talks about: by name or by external reference."""
         return self.search([("company_id", "=", company.id), "|", ("name", "=", order_ref),
                             ("mfg_external_ref", "=", order_ref)], limit=1)
+
+    # --------------------------------------------------- shop floor: the order
+    @api.model
+    def _mfg_apply_production_order(self, message):
+        """Create, update or cancel the MO of an order owned by an external system (SAP)."""
+        payload, values = message.payload, message.mapped_values
+        Production = self.sudo().with_context(mfg_origin_connector_id=message.connector_id.id)
+        production = Production._mfg_find_order(payload["order_ref"], message.company_id)
+        action = payload.get("action", "release")
+        if action == "cancel":
+            if not production:
+                raise MfgBusinessError(self.env._("Cannot cancel unknown order %s.",
+                                                  payload["order_ref"]))
+            if production.state not in ("done", "cancel"):
+                production.action_cancel()
+            return production
+        uom_id = values.get("uom")
+        if not production:
+            production = Production.create({
+                "product_id": values["product"],
+                "product_qty": payload["qty"],
+                "product_uom_id": uom_id,
+                "company_id": message.company_id.id,
+                "origin": payload["order_ref"],
+                "mfg_external_ref": payload["order_ref"],
+                "mfg_source_connector_id": message.connector_id.id,
+                "date_start": utc_naive(payload.get("date_start")) or fields.Datetime.now(),
+            })
+            production.action_confirm()
+            return production
+        if production.state in ("done", "cancel"):
+            raise MfgBusinessError(self.env._(
+                "Order %(ref)s is already %(state)s in Odoo; the update was not applied.",
+                ref=payload["order_ref"], state=production.state))
+        if production.product_id.id != values["product"]:
+            raise MfgBusinessError(self.env._(
+                "Order %s changes product: cancel it and release a new one.",
+                payload["order_ref"]))
+        qty = message._mfg_qty_in_uom(payload["qty"], production.product_uom_id)
+        if abs(qty - production.product_qty) > 1e-9:
+            if production.state == "draft":
+                production.product_qty = qty
+            else:
+                wizard = self.env["change.production.qty"].sudo().create(
+                    {"mo_id": production.id, "product_qty": qty})
+                wizard.with_context(
+                    mfg_origin_connector_id=message.connector_id.id).change_prod_qty()
+        if payload.get("date_start"):
+            production.with_context(mfg_no_publish=True).date_start = utc_naive(
+                payload["date_start"])
+        return production
+
+    # ------------------------------------------- shop floor: confirmations
+    def _mfg_workorder_for(self, message):
+        """The work order a confirmation reports on: by operation name, then work center."""
+        workcenter_id = message.mapped_values.get("work_center")
+        operation = message.payload.get("operation")
+        workorders = self.workorder_ids.filtered(lambda w: w.state not in ("cancel",))
+        if operation:
+            named = workorders.filtered(lambda w: w.name == operation)
+            workorders = named or workorders
+        if workcenter_id:
+            workorders = workorders.filtered(lambda w: w.workcenter_id.id == workcenter_id)
+        return workorders[:1]
+
+    def _mfg_record_quantities(self, good, scrap, final):
+        """Add reported good/scrap quantities (in the MO's unit) to the order, once."""
+        self.sudo().write({
+            "mfg_reported_good_qty": self.mfg_reported_good_qty + good,
+            "mfg_reported_scrap_qty": self.mfg_reported_scrap_qty + scrap,
+            "mfg_last_report_at": fields.Datetime.now(),
+            "mfg_reported_final": self.mfg_reported_final or final,
+        })
+        if good:
+            self.qty_producing = self.mfg_reported_good_qty if final \
+                else min(self.mfg_reported_good_qty, self.product_qty)
+            self._set_qty_producing()
+
+    def _mfg_finish(self):
+        """Mark done the way a user answering Odoo's wizards would: backorder for the rest
+        when the picking type allows it, accept consumption differences unless the BOM is
+        strict."""
+        action = self.button_mark_done()
+        for _step in range(MAX_WIZARD_STEPS):
+            if not isinstance(action, dict) or self.state == "done":
+                break
+            model = action.get("res_model")
+            context = dict(self.env.context, **(action.get("context") or {}))
+            if model == "mrp.consumption.warning":
+                if self.consumption == "strict":
+                    raise MfgBusinessError(self.env._(
+                        "%s: consumption differs from the bill of materials, which is strict; "
+                        "correct the component quantities in Odoo.", self.name))
+                wizard = self.env[model].with_context(context).create({})
+                action = wizard.action_confirm()
+            elif model == "mrp.production.backorder":
+                wizard = self.env[model].with_context(context).create({})
+                action = wizard.action_backorder()
+            else:
+                raise MfgBusinessError(self.env._(
+                    "%(mo)s needs input in Odoo to be completed (%(what)s).",
+                    mo=self.name, what=action.get("name") or model))
+
+    def _mfg_apply_quantity_batch(self, messages, uoms):
+        """Apply consecutive partial quantity confirmations of this order in one go.
+
+        Recomputing the order's component quantities dominates the cost of a confirmation;
+        a burst of N partial reports needs it once, not N times. Same end state as one by
+        one. ``uoms``: {message id: mapped unit id}.
+        """
+        if self.state in ("cancel", "done", "draft"):
+            raise MfgBusinessError("not batchable")  # the caller falls back to one by one
+        good = sum(m._mfg_qty_in_uom(m.payload.get("qty_good") or 0.0, self.product_uom_id,
+                                     uoms.get(m.id)) for m in messages)
+        scrap = sum(m._mfg_qty_in_uom(m.payload.get("qty_scrap") or 0.0, self.product_uom_id,
+                                      uoms.get(m.id)) for m in messages)
+        self._mfg_record_quantities(good, scrap, False)
+        return self
+
+    def _mfg_apply_confirmation(self, message):
+        """A production.confirmation on this order: work order event, quantities, and on a
+        final report, completion (with backorder) unless a quality hold blocks it."""
+        payload = message.payload
+        if self.state in ("cancel", "done"):
+            raise MfgBusinessError(self.env._(
+                "Order %(mo)s is %(state)s: confirmation rejected.",
+                mo=self.name, state=self.state))
+        if self.state == "draft":
+            self.action_confirm()
+        workorder = self._mfg_workorder_for(message)
+        event = payload.get("event") or ("complete" if payload.get("final") else "quantity")
+        workorder._mfg_apply_event(event)
+        good = message._mfg_qty_in_uom(payload.get("qty_good") or 0.0, self.product_uom_id)
+        scrap = message._mfg_qty_in_uom(payload.get("qty_scrap") or 0.0, self.product_uom_id)
+        self._mfg_record_quantities(good, scrap, bool(payload.get("final")))
+        if event == "complete":
+            workorder._mfg_apply_completion()
+        if payload.get("final"):
+            if self.product_uom_id.is_zero(self.qty_producing):
+                raise MfgBusinessError(self.env._(
+                    "%s: final confirmation without any good quantity.", self.name))
+            holds = self._mfg_blocking_holds()
+            if holds:
+                raise MfgBusinessError(self.env._(
+                    "%(mo)s is blocked by quality: %(holds)s. The confirmation is applied "
+                    "automatically when released.", mo=self.name,
+                    holds="; ".join(holds.mapped("display_name"))))
+            self._mfg_finish()
+            backorders = self.search([
+                ("production_group_id", "=", self.production_group_id.id),
+                ("id", "!=", self.id), ("state", "not in", ("done", "cancel"))]) \
+                if self.production_group_id else self.browse()
+            return self | backorders
+        return workorder or self
+
+    # ---------------------------------------------- shop floor: consumption
+    def _mfg_apply_consumption(self, message):
+        """Reported component consumption (optionally of a lot) on this order."""
+        payload, values = message.payload, message.mapped_values
+        if self.state in ("cancel", "done"):
+            raise MfgBusinessError(self.env._(
+                "Order %(mo)s is %(state)s: consumption rejected.",
+                mo=self.name, state=self.state))
+        product = message.env["product.product"].browse(values["product"])
+        move = self.move_raw_ids.filtered(
+            lambda m: m.product_id == product and m.state not in ("done", "cancel"))[:1]
+        if not move:
+            # Not in the BOM: a user would add the component line on the MO.
+            self.move_raw_ids = [(0, 0, {
+                "product_id": product.id,
+                "product_uom_qty": 0.0,
+                "product_uom": values.get("uom") or product.uom_id.id,
+                "location_id": self.location_src_id.id,
+                "location_dest_id": self.production_location_id.id,
+            })]
+            move = self.move_raw_ids.filtered(lambda m: m.product_id == product)[-1:]
+            move._action_confirm()
+        qty = message._mfg_qty_in_uom(payload["qty"], move.product_uom)
+        lot_name = payload.get("lot")
+        if lot_name:
+            lot = message.env["stock.lot"].search([("name", "=", lot_name),
+                                                   ("product_id", "=", product.id)], limit=1)
+            if not lot:
+                raise MfgBusinessError(self.env._(
+                    "Lot %(lot)s of %(product)s does not exist.",
+                    lot=lot_name, product=product.display_name))
+            if not (move.picked and move.manual_consumption):
+                move.move_line_ids.unlink()  # drop Odoo's guess: the reported lot was used
+            line = move.move_line_ids.filtered(lambda ml: ml.lot_id == lot)[:1]
+            if line:
+                line.quantity += qty
+            else:
+                move.move_line_ids = [(0, 0, {
+                    "product_id": product.id, "lot_id": lot.id, "quantity": qty,
+                    "product_uom_id": move.product_uom.id,
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id})]
+        else:
+            # Until the shop floor reported on this move, its quantity is Odoo's own guess
+            # (a reservation, or what starting a work order pre-fills), not a consumption.
+            consumed = move.quantity if move.picked and move.manual_consumption else 0.0
+            move.quantity = consumed + qty
+        # Reported consumption is what Odoo calls manual consumption: completing the order
+        # must not recompute it from the BOM.
+        move.write({"picked": True, "manual_consumption": True})
+        self.sudo().mfg_last_report_at = fields.Datetime.now()
+        return move

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
 
+from ..services.shopfloor import utc_naive
+
 
 class MrpWorkcenter(models.Model):
     _inherit = "mrp.workcenter"
@@ -14,3 +16,34 @@ class MrpWorkcenter(models.Model):
         "maintenance.equipment", "Main equipment", check_company=True,
         help="Equipment that gets the maintenance request when the stop names no asset.",
     )
+
+    def _mfg_apply_downtime(self, message):
+        """A machine.downtime message on this work center: one productivity-loss line per
+        stop (updated by later events of the same stop), and a maintenance request when the
+        stop lasts longer than the work center's threshold."""
+        self.ensure_one()
+        payload, values = message.payload, message.mapped_values
+        start = utc_naive(payload["start"])
+        end = utc_naive(payload.get("end"))
+        if not end and payload.get("duration_s") is not None:
+            end = fields.Datetime.add(start, seconds=payload["duration_s"])
+        Productivity = self.env["mrp.workcenter.productivity"].sudo()
+        line = Productivity.search([("workcenter_id", "=", self.id),
+                                    ("date_start", "=", start)], limit=1)
+        line_values = {"loss_id": values["reason_code"], "date_end": end,
+                       "description": self.env._("Shop floor stop %(code)s (%(origin)s)",
+                                                 code=payload["reason_code"],
+                                                 origin=message.source)}
+        if line:
+            line.write({k: v for k, v in line_values.items() if v or k == "loss_id"})
+        else:
+            line = Productivity.create(dict(line_values, workcenter_id=self.id,
+                                            date_start=start, company_id=self.company_id.id
+                                            or message.company_id.id))
+        threshold = self.mfg_maintenance_after_min
+        # A stop without an end is still going on: it counts until now.
+        duration_min = ((end or fields.Datetime.now()) - start).total_seconds() / 60.0
+        if threshold and duration_min >= threshold:
+            return self.env["maintenance.request"]._mfg_open_for_downtime(
+                message, self, start, duration_min)
+        return line

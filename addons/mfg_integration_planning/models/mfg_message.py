@@ -12,5 +12,11 @@ class MfgMessage(models.Model):
         return {**super()._mfg_apply_handlers(),
                 "demand.forecast": Handler("_mfg_apply_demand_forecast")}
 
+    @api.model
+    def _mfg_mapping_rules(self):
+        return {**super()._mfg_mapping_rules(),
+                "demand.forecast": [("product", "product", True), ("uom", "uom", True),
+                                    ("location", "location", False)]}
+
     def _mfg_apply_demand_forecast(self):
         return self.env["mfg.demand.forecast"]._apply_message(self)

@@ -23,6 +23,15 @@ class TestForecastApply(PlanningTestCase):
         self.assertFalse(self.env["mfg.demand.forecast"].search([]))
         self.assertFalse(self.orderpoint(self.orphan))
 
+    def test_unmapped_item_code_waits_for_its_mapping_declared_by_planning(self):
+        # planning declares the mapping rules of demand.forecast (the core does not).
+        self.assertIn(("product", "product", True),
+                      self.Message._mfg_mapping_rules()["demand.forecast"])
+        message = self.forecast("m1", product="NO-SUCH-ITEM")
+        self.assertEqual(message.state, "exception")
+        self.assertIn(["product", "NO-SUCH-ITEM", "product"], message.missing_mappings)
+        self.assertFalse(self.env["mfg.demand.forecast"].search([]))
+
     def test_accepted_forecast_sets_the_reordering_rule_min_max(self):
         # 100 over 10 days = 10/day; BoM lead time 5 days; review period 7 days.
         message = self.forecast("f1")

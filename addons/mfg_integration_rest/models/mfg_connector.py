@@ -23,3 +23,9 @@ class MfgConnector(models.Model):
     @api.model
     def _mfg_connection_tests(self):
         return {**super()._mfg_connection_tests(), "mes_rest": "_test_http_connection"}
+
+    @api.model
+    def _mfg_push_types(self):
+        # A MES speaking REST also pushes its events (to /mfg/in/<code>, with the webhook
+        # addon installed).
+        return super()._mfg_push_types() | {"mes_rest"}

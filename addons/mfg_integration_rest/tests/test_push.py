@@ -7,6 +7,9 @@ from .common import RestTestCase
 
 @tagged("post_install", "-at_install")
 class TestPush(RestTestCase):
+    def test_mes_rest_connectors_are_declared_to_push_to_odoo_by_this_addon(self):
+        self.assertIn("mes_rest", self.env["mfg.connector"]._mfg_push_types())
+
     def test_confirmation_is_posted_with_the_template_and_an_oauth2_token(self):
         message = self.send("c1")
         self.run_jobs()

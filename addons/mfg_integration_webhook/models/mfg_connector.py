@@ -6,17 +6,15 @@ from odoo.exceptions import AccessError
 
 from odoo.addons.mfg_integration.models.mfg_connector import archive_removed_type
 
-# Connector types that may push to /mfg/in/<code>; SAP connectors are polled or called
-# by Odoo, so a push claiming to be one is refused (403).
-INBOUND_TYPES = ("webhook_in", "mes_rest", "generic_rest", "edge")
+WEBHOOK_IN = "webhook_in"
 
 
 class MfgConnector(models.Model):
     _inherit = "mfg.connector"
 
     # Pushes to /mfg/in/<code> (controllers/inbound.py); outbound, the core's envelope POST.
-    connector_type = fields.Selection(selection_add=[("webhook_in", "Inbound webhook")],
-                                      ondelete={"webhook_in": archive_removed_type})
+    connector_type = fields.Selection(selection_add=[(WEBHOOK_IN, "Inbound webhook")],
+                                      ondelete={WEBHOOK_IN: archive_removed_type})
     inbound_auth = fields.Selection(
         [("api_key", "API key"), ("hmac", "HMAC signature"),
          ("api_key_hmac", "API key and HMAC signature")],
@@ -89,8 +87,14 @@ class MfgConnector(models.Model):
 
     @api.model
     def _mfg_connection_tests(self):
-        return {**super()._mfg_connection_tests(), "webhook_in": "_test_inbound_connection"}
+        return {**super()._mfg_connection_tests(), WEBHOOK_IN: "_test_inbound_connection"}
+
+    @api.model
+    def _mfg_push_types(self):
+        return super()._mfg_push_types() | {WEBHOOK_IN}
 
     def _inbound_accepts_pushes(self):
+        """Pushes to /mfg/in/<code> are accepted for active connectors of a type in the
+        push registry (``_mfg_push_types``, which each addon extends with its type)."""
         self.ensure_one()
-        return self.active and self.connector_type in INBOUND_TYPES
+        return self.active and self.connector_type in self._mfg_push_types()

@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
 from odoo.addons.mfg_integration.exceptions import MfgSecretError
+from odoo.addons.mfg_integration.services.backoff import DEAD, RetryPolicy
 from odoo.addons.mfg_integration.states import STATES as MESSAGE_STATES
 
 from ..services import webhook_http
@@ -237,13 +238,18 @@ class MfgWebhookDelivery(models.Model):
         }
         if outcome.ok:
             values.update(state="done", delivered_at=now, next_retry_at=False, error=False)
-        elif attempts >= self.subscription_id.max_attempts:
-            values.update(state="dead", next_retry_at=False, error=outcome.error)
-            _logger.warning("webhook delivery %s to %s dead after %s attempts: %s", self.id,
-                            self.subscription_id.target_url, attempts, outcome.error)
         else:
-            values.update(state="failed", error=outcome.error,
-                          next_retry_at=now + self.subscription_id._retry_delay(attempts))
+            # Every failed delivery is technical (the receiver can come back): the shared
+            # policy decides retry or dead, as it does for messages.
+            decision = RetryPolicy.of(self.subscription_id).decide(attempts)
+            if decision.action == DEAD:
+                values.update(state="dead", next_retry_at=False, error=outcome.error)
+                _logger.warning("webhook delivery %s to %s dead after %s attempts: %s",
+                                self.id, self.subscription_id.target_url, attempts,
+                                outcome.error)
+            else:
+                values.update(state="failed", error=outcome.error,
+                              next_retry_at=now + timedelta(seconds=decision.delay_s))
         self.write(values)
 
     # ------------------------------------------------------- operator actions

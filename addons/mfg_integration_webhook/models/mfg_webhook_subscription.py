@@ -9,7 +9,7 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
 from odoo.addons.mfg_integration.services import access
-from odoo.addons.mfg_integration.services.backoff import retry_delay_seconds
+from odoo.addons.mfg_integration.services.backoff import RetryPolicy
 
 # Message states a subscription can be triggered by, with the flag field of each.
 TRIGGER_FIELDS = {
@@ -201,9 +201,7 @@ class MfgWebhookSubscription(models.Model):
 
     def _retry_delay(self, attempt):
         self.ensure_one()
-        return timedelta(seconds=retry_delay_seconds(
-            attempt, self.backoff_base_s, self.backoff_factor, self.backoff_cap_s,
-            self.backoff_jitter))
+        return timedelta(seconds=RetryPolicy.of(self).delay_seconds(attempt))
 
     # ------------------------------------------------------------ health
     def _record_results(self, success_seen, trailing_failures):

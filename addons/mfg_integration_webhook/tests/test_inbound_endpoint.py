@@ -137,6 +137,13 @@ class TestInboundEndpoint(HttpCase):
         good = self.post(raw=body, headers=self.signature_headers(body))
         self.assertEqual(good.status_code, 202, good.text)
 
+    def test_push_types_are_declared_by_the_addons_that_add_the_connector_types(self):
+        push_types = self.env["mfg.connector"]._mfg_push_types()
+        self.assertLessEqual({"webhook_in", "generic_rest", "edge"}, push_types)
+        self.assertNotIn("sap_odata", push_types)
+        self.assertTrue(self.connector._inbound_accepts_pushes())
+        self.assertFalse(self.sap._inbound_accepts_pushes())
+
     def test_archived_or_non_inbound_connector_is_403(self):
         response = self.post("MES-OLD", body=alarm("i11"))
         self.assertEqual(response.status_code, 403, response.text)
