@@ -57,6 +57,25 @@ def install_addons(odoo_src, db, log_path):
     return True
 
 
+def count_junit(junit, addons):
+    """({addon: tests}, tests, failed, skipped) of a pytest-odoo junit file.
+
+    One <testcase> per test method, as in Odoo's result line; a failed subTest marks its method
+    failed. The suite's "tests" attribute also counts subtests, so it is not comparable.
+    """
+    per_addon = {name: 0 for name in addons}
+    total = failed = skipped = 0
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        total += 1
+        addon = case.get("classname", "").split(".")[1:2]  # addons.<addon>.tests.<module>.<Class>
+        if addon and addon[0] in per_addon:
+            per_addon[addon[0]] += 1
+        tags = {child.tag for child in case}
+        failed += bool(tags & {"failure", "error"})
+        skipped += "skipped" in tags and not tags & {"failure", "error"}
+    return per_addon, total, failed, skipped
+
+
 def run_odoo_pytest(odoo_src, db, log_path, junit):
     """The addons' tests under pytest-odoo, on a database where all addons are installed.
 
@@ -82,18 +101,7 @@ def run_odoo_pytest(odoo_src, db, log_path, junit):
     if not Path(junit).exists():
         print(f"[tests] Odoo (pytest-odoo): no junit file (exit {proc.returncode})")
         return 0, 1
-    # One <testcase> per test method; a failed subTest marks its test method failed. The
-    # suite's "tests" attribute also counts subtests, so it is not comparable with odoo-bin.
-    per_addon = {name: 0 for name in addons_with_tests()}
-    total = failed = skipped = 0
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        total += 1
-        addon = case.get("classname", "").split(".")[1:2]
-        if addon and addon[0] in per_addon:
-            per_addon[addon[0]] += 1
-        tags = {child.tag for child in case}
-        failed += bool(tags & {"failure", "error"})
-        skipped += "skipped" in tags and not tags & {"failure", "error"}
+    per_addon, total, failed, skipped = count_junit(junit, addons_with_tests())
     bad = failed + skipped
     empty = [name for name, count in per_addon.items() if count == 0]
     if empty:
