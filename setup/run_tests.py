@@ -45,7 +45,7 @@ def install_addons(odoo_src, db, log_path):
            "--workers", "0", "--max-cron-threads", "0"]
     print(f"[tests] Odoo: installing {addons} into throwaway database {db}", flush=True)
     with open(log_path, "w") as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, check=False)
     # odoo-bin may log a failed module load and still exit 0: its ERROR lines count too.
     errors = [line for line in Path(log_path).read_text(errors="replace").splitlines()
               if re.search(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", line)]
@@ -82,7 +82,8 @@ def run_odoo_pytest(odoo_src, db, log_path, junit):
     --odoo-http starts Odoo's HTTP server inside the pytest process (HttpCase, the tour);
     without it pytest-odoo skips every HttpCase, which is why a skip counts as a failure here.
     """
-    probe = subprocess.run([str(VENV_PY), "-c", "import pytest_odoo"], capture_output=True)
+    probe = subprocess.run([str(VENV_PY), "-c", "import pytest_odoo"],
+                           capture_output=True, check=False)
     if probe.returncode != 0:
         print("[tests] Odoo: pytest-odoo is not installed in .venv (setup/requirements.txt;"
               " make install), or use --odoo-runner odoo-bin")
@@ -96,7 +97,7 @@ def run_odoo_pytest(odoo_src, db, log_path, junit):
            f"--junitxml={junit}", "-rfEs", *dirs]
     print(f"[tests] Odoo (pytest-odoo): {' '.join(dirs)}", flush=True)
     Path(junit).unlink(missing_ok=True)
-    proc = subprocess.run(cmd, cwd=ROOT)
+    proc = subprocess.run(cmd, cwd=ROOT, check=False)
     elapsed = time.monotonic() - started
     if not Path(junit).exists():
         print(f"[tests] Odoo (pytest-odoo): no junit file (exit {proc.returncode})")
