@@ -1,10 +1,11 @@
 # Two commands do all set-up on a fresh machine (see README.md):
 #   make demo   install everything, create the demo database, start Odoo (+ edge simulator)
 #   make test   install everything, run every test, print a summary
+#               (the addons' Odoo tests under pytest-odoo; make test-odoo-bin: under odoo-bin)
 #   make docs   regenerate docs/contract/ from the JSON Schemas (checked by canonical/tests)
 #   make pot    regenerate addons/<addon>/i18n/<addon>.pot with Odoo's exporter (after install)
 SHELL := /bin/bash
-.PHONY: install demo test test-odoo test-pytest bench docker-check clean stop docs docs-check pot
+.PHONY: install demo test test-odoo test-odoo-pytest test-odoo-bin test-pytest bench docker-check clean stop docs docs-check pot
 
 install:
 	bash setup/install.sh
@@ -17,6 +18,13 @@ test: install
 
 test-odoo: install
 	bash setup/test.sh --only odoo
+
+test-odoo-pytest: install
+	bash setup/test.sh --only odoo --odoo-runner pytest-odoo
+
+# The same tests the old way (odoo-bin -i ... --test-enable), to compare or to fall back.
+test-odoo-bin: install
+	bash setup/test.sh --only odoo --odoo-runner odoo-bin
 
 test-pytest: install
 	bash setup/test.sh --only pytest
