@@ -101,7 +101,10 @@ class TestInboundHardening(HttpCase):
         headers=st.dictionaries(
             st.sampled_from(["Idempotency-Key", "X-Mfg-Timestamp", "X-Mfg-Signature",
                              "X-Api-Key", "Content-Type"]),
-            st.text(st.characters(min_codepoint=0x21, max_codepoint=0xFF), max_size=40),
+            # \x85 and \xa0 are whitespace: requests refuses a header value starting with
+            # one before anything is sent, which says nothing about the server.
+            st.text(st.characters(min_codepoint=0x21, max_codepoint=0xFF,
+                                  exclude_characters="\x85\xa0"), max_size=40),
             max_size=3))
     def test_generated_bodies_and_headers_never_answer_5xx(self, body, headers):
         response = self.url_open("/mfg/in/MES-H", data=body, method="POST", headers={
