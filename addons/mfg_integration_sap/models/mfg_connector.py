@@ -6,6 +6,7 @@ from datetime import timezone
 
 from odoo import _, api, fields, models
 
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.mfg_integration.models.mfg_connector import archive_removed_type
 from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.services.transport import build_auth_headers, connector_session
@@ -35,6 +36,11 @@ class MfgConnector(models.Model):
     sap_storage_location = fields.Char("Storage location", size=4, tracking=True,
                                        help="Default storage location (LGORT) of goods "
                                        "movements when the payload names none.")
+    sap_timezone = fields.Selection(
+        _tz_get, string="Plant time zone", default="UTC", tracking=True,
+        help="Time zone of the dates and times SAP sends without one (IDoc DATS/TIMS, RFC "
+        "date fields, OData Edm.DateTime and 14-digit change stamps): SAP keeps them in the "
+        "plant's or the system's local time, not in UTC.")
     sap_language = fields.Char("Logon language", size=2, default="EN")
     # RFC logon
     sap_ashost = fields.Char("Application server", tracking=True)

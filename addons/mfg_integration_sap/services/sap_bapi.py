@@ -6,6 +6,8 @@ SAP uses (TIMETICKETS, GOODSMVT_ITEM, ProdnOrdConf2, A_MaterialDocumentHeader...
 """
 from datetime import date, datetime, timezone
 
+import pytz
+
 from .sap_errors import SapBusinessError, external_ref
 
 # Canonical type -> (goods movement code, movement type): 261 = issue to the order,
@@ -137,13 +139,17 @@ def odata_datetime(value):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def sap_date_time(day, time_of_day="000000"):
-    """IDoc/RFC DATS + TIMS ("20261124", "060000") -> aware UTC datetime, None if empty."""
+def sap_date_time(day, time_of_day="000000", tz_name="UTC"):
+    """IDoc/RFC DATS + TIMS ("20261124", "060000") in SAP's local time zone ``tz_name``
+    -> aware UTC datetime, None if empty. SAP sends these without a zone: they are the
+    plant's (or system's) local time, so the connector's time zone says which."""
     day = (day or "").strip()
     if not day or set(day) == {"0"}:
         return None
     time_of_day = (time_of_day or "000000").strip().ljust(6, "0")
-    return datetime.strptime(day + time_of_day, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    naive = datetime.strptime(day + time_of_day, "%Y%m%d%H%M%S")
+    local = pytz.timezone(tz_name or "UTC").localize(naive, is_dst=False)
+    return local.astimezone(timezone.utc)
 
 
 def iso(value):
