@@ -3,9 +3,10 @@
 #   make test   install everything, run every test, print a summary
 #               (the addons' Odoo tests under pytest-odoo; make test-odoo-bin: under odoo-bin)
 #   make docs   regenerate docs/contract/ from the JSON Schemas (checked by canonical/tests)
+#   make lint   ruff + pylint-odoo (OCA's checks), as pre-commit and CI run them
 #   make pot    regenerate addons/<addon>/i18n/<addon>.pot with Odoo's exporter (after install)
 SHELL := /bin/bash
-.PHONY: install demo test test-odoo test-odoo-pytest test-odoo-bin test-pytest bench docker-check clean stop docs docs-check pot
+.PHONY: lint install demo test test-odoo test-odoo-pytest test-odoo-bin test-pytest bench docker-check clean stop docs docs-check pot
 
 install:
 	bash setup/install.sh
@@ -28,6 +29,9 @@ test-odoo-bin: install
 
 test-pytest: install
 	bash setup/test.sh --only pytest
+
+lint: install
+	bash setup/lint.sh
 
 bench: install
 	bash setup/bench.sh

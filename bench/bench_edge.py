@@ -28,9 +28,6 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "edge_bridge" / "tests"))
-from helpers import (BridgeProcess, PrivateBroker, asset_block, free_port, mqtt_source,  # noqa: E402
-                     opcua_source, wait_until, write_config)
-
 from edge_bridge.aggregate import Aggregator, is_critical  # noqa: E402
 from edge_bridge.buffer import Outbox  # noqa: E402
 from edge_bridge.config import BufferConfig, Secret, SinkConfig, load_config  # noqa: E402
@@ -42,6 +39,17 @@ from edge_bridge.simulator.odoo_standin import OdooStandIn  # noqa: E402
 from edge_bridge.simulator.plc import PlcSimulator  # noqa: E402
 from edge_bridge.sink.forwarder import Forwarder  # noqa: E402
 from edge_bridge.sink.odoo import make_transport  # noqa: E402
+from helpers import (  # noqa: E402
+    BridgeProcess,
+    PrivateBroker,
+    asset_block,
+    free_port,
+    mqtt_source,
+    opcua_source,
+    wait_until,
+    write_config,
+)
+
 from mqtt_library_sources import AsyncLibrarySource  # noqa: E402
 
 ASSETS = [f"M{i:02d}" for i in range(10)]
@@ -245,7 +253,7 @@ def stage_mqtt_receive(port, count, start):
 
 def stage_fast_receive(port, count, start):
     """Our socket client (sources/mqtt_fast.py), QoS 1, ack right away: receive + JSON + Signal."""
-    from edge_bridge.config import MqttConfig, MqttTopic, SourceConfig, FieldPaths
+    from edge_bridge.config import FieldPaths, MqttConfig, MqttTopic, SourceConfig
     from edge_bridge.sources.mqtt_fast import FastMqttSource
     prepublish(port, "bench-raw-fast", "rawf", count, start)
     received = [0]
@@ -498,7 +506,8 @@ def main():
                   f"({tally.accepted:,} accepted + {tally.duplicates} duplicates = {committed:,} rows, 0 rejected), "
                   f"= {600_000 / drain_s:,.0f} raw readings/s ({600_000 / drain_s / naive_rate:,.0f}x naive)")
             print(f"    10-min outage at 1,000 msg/s = 600,000 readings = {backlog:,} events; drain time "
-                  f"{drain_s:.1f} s (naive: 600,000 calls = {naive_drain_s:,.0f} s, {naive_drain_s / drain_s:,.0f}x ours)")
+                  f"{drain_s:.1f} s (naive: 600,000 calls = {naive_drain_s:,.0f} s, "
+                  f"{naive_drain_s / drain_s:,.0f}x ours)")
             jobs_before = sink.jobs_pending()
             lat = latency(tmpdir, broker, sink, "lat-busy")
             print(f"    critical alarm latency PLC value change -> committed in {where} @1,000 msg/s: "

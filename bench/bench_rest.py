@@ -10,8 +10,8 @@ isolate mapping and wire cost from the message pipeline.
 Usage: .venv/bin/python bench/bench_rest.py [--count 2000]
 """
 import argparse
-import sys
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,8 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from benchlib import add_addon_paths, timed  # noqa: E402
-
-
 
 
 class BenchConnector(SimpleNamespace):

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from benchlib import add_addon_paths, timed  # noqa: E402
+
 CONFIRMATION = {"order_ref": "1000123", "work_center": "ASSY-1", "qty_good": 1,
                 "qty_scrap": 0, "uom": "ST", "final": False}
 

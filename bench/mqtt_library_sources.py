@@ -98,5 +98,6 @@ class AsyncLibrarySource:
                 except TimeoutError:
                     continue
                 mid = message.mid
-                await self._hand_over(self._delivery(str(message.topic), message.payload,
-                                                     lambda mid=mid: loop.call_soon_threadsafe(paho_client.ack, mid, 1)))
+                def ack(mid=mid):
+                    loop.call_soon_threadsafe(paho_client.ack, mid, 1)
+                await self._hand_over(self._delivery(str(message.topic), message.payload, ack))

@@ -135,9 +135,8 @@ def run_odoo_tests(odoo_src, db, log_path):
     with open(log_path, "w") as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     text = Path(log_path).read_text(errors="replace")
-    match = None
-    for match in ODOO_RESULT.finditer(text):
-        pass
+    matches = list(ODOO_RESULT.finditer(text))
+    match = matches[-1] if matches else None  # the summary is the last one
     for line in text.splitlines():
         if re.search(r" (ERROR|CRITICAL) .*(FAIL|ERROR):|Traceback|AssertionError|Error:", line):
             print("   ", line[:300])
@@ -151,8 +150,10 @@ def run_odoo_tests(odoo_src, db, log_path):
     bad = failed + errors
     if proc.returncode != 0 and bad == 0:
         bad = 1
-        print(f"[tests] Odoo exited with {proc.returncode} although its tests passed; see {log_path}")
-    print(f"[tests] Odoo: {total - failed - errors} passed, {bad} failed ({elapsed:.0f}s, log {log_path})")
+        print(f"[tests] Odoo exited with {proc.returncode} although its tests passed; "
+              f"see {log_path}")
+    print(f"[tests] Odoo: {total - failed - errors} passed, {bad} failed "
+          f"({elapsed:.0f}s, log {log_path})")
     return total - failed - errors, bad
 
 

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "edge_bridge" / "tests"))
 
 import helpers as bridge_helpers  # noqa: E402  (edge_bridge/tests/helpers.py)
+
 from odoo_harness import odoo_shell  # noqa: E402
 
 # Everything the bridge emits for the simulator's machines (asset_block()).

@@ -1,5 +1,4 @@
 """mfg_integration installs into an empty database and uninstalls without leftovers."""
-import subprocess
 
 from odoo_harness import OdooServer, drop_db, odoo_shell
 

@@ -24,16 +24,25 @@ import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import edge_bridge
 import pytest
 import requests
 import yaml
-from edge_e2e_helpers import (assert_odoo_holds_exactly, bridge_helpers, bridge_status, connector_row,
-                              ensure_running, odoo_count, odoo_envelopes, outbox_rows, setup_edge_connectors,
-                              wait_all_done)
-
-import edge_bridge
 from edge_bridge.config import SinkConfig
 from edge_bridge.simulator.run import Simulation
+
+from edge_e2e_helpers import (
+    assert_odoo_holds_exactly,
+    bridge_helpers,
+    bridge_status,
+    connector_row,
+    ensure_running,
+    odoo_count,
+    odoo_envelopes,
+    outbox_rows,
+    setup_edge_connectors,
+    wait_all_done,
+)
 
 BridgeProcess = bridge_helpers.BridgeProcess
 PrivateBroker = bridge_helpers.PrivateBroker

@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.tools import SQL
 
 
 def post_init_hook(env):
@@ -17,4 +18,5 @@ def rename_secret_columns(cr, renames):
             """, (table, column, f"{column}_enc"))
             present = {row[0] for row in cr.fetchall()}
             if column in present and f"{column}_enc" not in present:
-                cr.execute(f'ALTER TABLE "{table}" RENAME COLUMN "{column}" TO "{column}_enc"')
+                cr.execute(SQL("ALTER TABLE %s RENAME COLUMN %s TO %s", SQL.identifier(table),
+                               SQL.identifier(column), SQL.identifier(f"{column}_enc")))

@@ -6,13 +6,12 @@ thousands of envelopes per second, which the reference ``jsonschema`` validator 
 import functools
 import json
 import re
-from datetime import datetime, date
+from datetime import date, datetime
 from pathlib import Path
 
 import fastjsonschema
 
-from .values import (MAX_OCCURRED_AT, MIN_OCCURRED_AT, find_bad_value,
-                     occurred_at_in_range)
+from .values import MAX_OCCURRED_AT, MIN_OCCURRED_AT, find_bad_value, occurred_at_in_range
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 ENVELOPE_FIELDS = ("key", "type", "schema_version", "source", "plant", "occurred_at",
@@ -48,7 +47,7 @@ def schema_path(type_name, version):
     return SCHEMA_DIR / f"{type_name}.v{int(version)}.json"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def available_types():
     """{type: sorted versions} of every payload schema shipped."""
     found = {}
@@ -59,7 +58,7 @@ def available_types():
     return {name: sorted(versions) for name, versions in sorted(found.items())}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(type_name, version):
     path = schema_path(type_name, version)
     if not path.is_file():
@@ -67,7 +66,7 @@ def load_schema(type_name, version):
     return json.loads(path.read_text())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(type_name, version):
     return fastjsonschema.compile(load_schema(type_name, version), formats=_FORMATS)
 
@@ -80,7 +79,9 @@ def _envelope_validator():
 
 def _describe(exc, prefix):
     # fastjsonschema says "data.payload.qty must be number"; "data" means nothing to users.
-    message = exc.message.replace("data.", "", 1) if exc.message.startswith("data.") else exc.message
+    message = exc.message
+    if message.startswith("data."):
+        message = message.replace("data.", "", 1)
     return f"{prefix}{message}"
 
 

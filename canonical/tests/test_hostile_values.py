@@ -2,7 +2,6 @@
 import json
 
 import pytest
-
 from mfg_canonical import MAX_DEPTH, EnvelopeError, find_bad_value, validate_envelope
 
 

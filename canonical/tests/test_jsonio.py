@@ -4,23 +4,24 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mfg_canonical import validate_envelope
 from mfg_canonical.jsonio import CUT_MAX_CHARS, PARSE_DEPTH, BodyError, cut_deep, loads
 
 
 def envelope_text(key, payload_text):
-    return ('{"key": "%s", "type": "machine.alarm", "schema_version": 1, "source": "E1", '
-            '"occurred_at": "2026-11-23T08:00:00+00:00", "payload": %s}' % (key, payload_text))
+    return (f'{{"key": "{key}", "type": "machine.alarm", "schema_version": 1, "source": "E1", '
+            f'"occurred_at": "2026-11-23T08:00:00+00:00", "payload": {payload_text}}}')
 
 
 @pytest.mark.parametrize("depth", [5_000, 100_000])
 def test_deep_payload_parses_and_only_its_envelope_is_rejected(depth):
     deep = '{"n": ' * depth + "1" + "}" * depth
-    body = '{"envelopes": [%s, %s]}' % (
-        envelope_text("deep", '{"asset": "P", "code": "E", "severity": "info", "active": true, '
-                              '"x": %s}' % deep),
-        envelope_text("good", '{"asset": "P", "code": "E", "severity": "info", "active": true}'))
+    deep_envelope = envelope_text(
+        "deep",
+        '{"asset": "P", "code": "E", "severity": "info", "active": true, "x": ' + deep + "}")
+    good_envelope = envelope_text(
+        "good", '{"asset": "P", "code": "E", "severity": "info", "active": true}')
+    body = f'{{"envelopes": [{deep_envelope}, {good_envelope}]}}'
     envelopes = loads(body.encode())["envelopes"]
     with pytest.raises(Exception, match="nested deeper than 32 levels"):
         validate_envelope(envelopes[0])

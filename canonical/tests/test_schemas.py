@@ -2,9 +2,13 @@
 import json
 
 import pytest
-
-from mfg_canonical import (EnvelopeError, available_types, load_schema, schema_path,
-                           validate_envelope)
+from mfg_canonical import (
+    EnvelopeError,
+    available_types,
+    load_schema,
+    schema_path,
+    validate_envelope,
+)
 
 CONTRACT_TYPES = {
     "production.order", "production.confirmation", "material.consumption", "production.scrap",

@@ -11,7 +11,6 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -52,14 +51,14 @@ class Secret:
 class TagRule:
     name: str
     role: str
-    rollover_at: Optional[int] = None      # counters: the highest value before wrapping to 0
+    rollover_at: int | None = None      # counters: the highest value before wrapping to 0
     running_values: tuple = ()             # state: values meaning "running"
-    critical_after_s: Optional[float] = None
+    critical_after_s: float | None = None
     default_reason: str = "UNKNOWN"
     deadband: float = 0.0                  # measurement: report-by-exception threshold
     max_silent_windows: int = 10
-    unit: Optional[str] = None
-    alarm_code: Optional[str] = None       # alarm: code when the value is a plain boolean
+    unit: str | None = None
+    alarm_code: str | None = None       # alarm: code when the value is a plain boolean
     severity: str = "error"
 
 
@@ -67,9 +66,9 @@ class TagRule:
 class AssetConfig:
     name: str
     work_center: str
-    product: Optional[str] = None
+    product: str | None = None
     uom: str = "Units"
-    order_ref: Optional[str] = None
+    order_ref: str | None = None
     tags: dict = field(default_factory=dict)  # tag name -> TagRule
 
     def tags_with_role(self, role):
@@ -106,14 +105,14 @@ class BufferConfig:
 class SinkConfig:
     url: str
     protocol: str = "json2"
-    db: Optional[str] = None
-    api_key: Optional[Secret] = None
-    login: Optional[str] = None
+    db: str | None = None
+    api_key: Secret | None = None
+    login: str | None = None
     batch_size: int = 1000
     batch_max_age_s: float = 1.0
     gzip: bool = False
     verify_tls: bool = True
-    ca_file: Optional[str] = None
+    ca_file: str | None = None
     timeout_s: float = 30.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 60.0
@@ -136,7 +135,7 @@ class ObservabilityConfig:
 @dataclass
 class Config:
     device_code: str
-    plant: Optional[str]
+    plant: str | None
     assets: dict
     sources: list
     aggregation: AggregationConfig
@@ -144,7 +143,7 @@ class Config:
     sink: SinkConfig
     heartbeat: HeartbeatConfig
     observability: ObservabilityConfig
-    path: Optional[str] = None
+    path: str | None = None
 
 
 class _Node:

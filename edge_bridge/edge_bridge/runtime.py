@@ -2,7 +2,8 @@
 
 sources -> Inbox -> AggregationWorker (aggregate + buffer commit + ack) -> Outbox -> Forwarder -> Odoo
 plus Heartbeat, HighWaterWatch and the /healthz + /metrics server. Worker, forwarder, heartbeat
-and watch are supervised stage threads (stage.py); sources come from the registry (sources/). Shutdown order is what makes it lossless:
+and watch are supervised stage threads (stage.py); sources come from the registry (sources/).
+Shutdown order is what makes it lossless:
 stop intake at the sources, let the worker commit and acknowledge what was handed over and flush
 closable windows, close the sources, try a final push within a deadline, close the database.
 Whatever is not delivered by then stays pending on disk for the next start.

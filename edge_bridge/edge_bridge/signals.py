@@ -3,9 +3,10 @@
 A source turns whatever it reads (an OPC UA data change, an MQTT message, a polled REST item)
 into ``Signal`` objects; from there on nothing knows which protocol a value came from.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any
 
 
 @dataclass
@@ -15,7 +16,7 @@ class Signal:
     tag: str                    # tag name inside that asset
     value: Any
     timestamp: datetime         # when it happened at the source (aware, UTC)
-    sequence: Optional[int] = None   # monotonic per (source, asset, tag) when the source has one
+    sequence: int | None = None   # monotonic per (source, asset, tag) when the source has one
 
 
 @dataclass
@@ -29,8 +30,8 @@ class Delivery:
     the same transaction before the source is acknowledged.
     """
     signals: list = field(default_factory=list)
-    ack: Optional[Callable[[], None]] = None
-    checkpoint: Optional[tuple] = None
+    ack: Callable[[], None] | None = None
+    checkpoint: tuple | None = None
     rejects: list = field(default_factory=list)   # [(source, raw_text, reason)]
 
 

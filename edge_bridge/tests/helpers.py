@@ -277,7 +277,7 @@ def assert_matches_truth(envelopes, truth, asset, check_alarms=True, check_downt
     assert want <= got["measurement_count"] <= want + extra_samples, (got["measurement_count"], want)
     if check_downtimes:
         assert len(got["downtimes"]) == len(expected["downtimes"]), (got["downtimes"], expected["downtimes"])
-        for delivered, true in zip(got["downtimes"], expected["downtimes"]):
+        for delivered, true in zip(got["downtimes"], expected["downtimes"], strict=True):
             assert abs(_epoch(delivered["start"]) - true["start"]) < 0.002
             assert abs(_epoch(delivered["end"]) - true["end"]) < 0.002
             assert delivered["reason_code"] == true["reason_code"]

@@ -100,7 +100,7 @@ def test_kill_9_never_separates_events_from_the_state_they_came_from(tmp_path):
     rng = random.Random(3)
     for _ in range(5):
         writer = subprocess.Popen([sys.executable, "-c", WRITER, path], stdout=subprocess.PIPE, text=True)
-        wait_until(lambda: writer.stdout.readline(), 10, "writer progress")
+        wait_until(lambda writer=writer: writer.stdout.readline(), 10, "writer progress")
         time.sleep(rng.uniform(0.01, 0.3))
         writer.send_signal(signal.SIGKILL)
         writer.wait(5)

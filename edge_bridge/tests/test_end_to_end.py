@@ -1,7 +1,15 @@
 """The whole bridge as a process: simulator (OPC UA + MQTT) -> bridge -> Odoo stand-in."""
 import pytest
-from helpers import (BridgeProcess, assert_matches_truth, asset_block, mqtt_source, opcua_source, unique,
-                     wait_until, write_config, free_port)
+from helpers import (
+    BridgeProcess,
+    assert_matches_truth,
+    asset_block,
+    free_port,
+    mqtt_source,
+    opcua_source,
+    unique,
+    write_config,
+)
 
 from edge_bridge.simulator.run import Simulation
 

@@ -6,8 +6,18 @@ import time
 
 import paho.mqtt.client as mqtt
 import pytest
-from helpers import (BridgeProcess, PrivateBroker, assert_matches_truth, asset_block, free_port, mqtt_source,
-                     opcua_source, unique, wait_until, write_config)
+from helpers import (
+    BridgeProcess,
+    PrivateBroker,
+    assert_matches_truth,
+    asset_block,
+    free_port,
+    mqtt_source,
+    opcua_source,
+    unique,
+    wait_until,
+    write_config,
+)
 
 from edge_bridge.simulator.run import Simulation
 

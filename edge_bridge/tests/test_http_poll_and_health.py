@@ -54,7 +54,9 @@ def test_http_poll_follows_the_cursor_survives_restart_and_honours_429(tmp_path,
 
 def test_status_and_dead_letter_commands(tmp_path, standin):
     import subprocess
+
     from helpers import EDGE_BRIDGE
+
     from edge_bridge.buffer import Outbox
     config = write_config(tmp_path, [{"name": "m", "type": "http_poll", "http_poll": {"url": "http://127.0.0.1:9"}}],
                           [asset_block("PACK1", True)], standin.url)
@@ -62,8 +64,9 @@ def test_status_and_dead_letter_commands(tmp_path, standin):
     outbox.commit([{"key": "k1", "type": "machine.alarm", "body": 1}])
     outbox.record_result(outbox.fetch_pending(1), [{"index": 0, "key": "k1", "error": "bad asset"}])
     outbox.close()
-    run = lambda *args: subprocess.run([EDGE_BRIDGE, *args, "-c", str(config)], capture_output=True, text=True,
-                                       timeout=30)
+    def run(*args):
+        return subprocess.run([EDGE_BRIDGE, *args, "-c", str(config)], capture_output=True, text=True,
+                              timeout=30)
     status = json.loads(run("status").stdout)
     assert status["rejected"] == 1 and status["pending"] == 0 and status["last_push_at"]
     listed = run("dead-letter", "list").stdout

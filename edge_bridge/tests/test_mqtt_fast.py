@@ -8,8 +8,16 @@ import time
 
 import paho.mqtt.client as mqtt
 import yaml
-from helpers import (BridgeProcess, PrivateBroker, assert_matches_truth, asset_block, mqtt_source, unique,
-                     wait_until, write_config)
+from helpers import (
+    BridgeProcess,
+    PrivateBroker,
+    assert_matches_truth,
+    asset_block,
+    mqtt_source,
+    unique,
+    wait_until,
+    write_config,
+)
 
 from edge_bridge.config import SourceConfig
 from edge_bridge.observability import Metrics
@@ -243,7 +251,7 @@ def test_malformed_packet_drops_the_connection_and_stale_acks_are_not_sent():
         conn2.settimeout(0.5)
         try:
             extra = fake.read_packet(conn2)
-        except socket.timeout:
+        except TimeoutError:
             extra = None
         assert extra is None or extra[0] == 0xC0, extra        # at most a PINGREQ
         assert source._thread.is_alive()
@@ -283,8 +291,9 @@ def test_tls_and_username_password(tmp_path):
     import shutil
     import subprocess
 
-    from edge_bridge.config import Secret
     from helpers import free_port
+
+    from edge_bridge.config import Secret
 
     def run(*args):
         subprocess.run(args, check=True, capture_output=True, cwd=tmp_path)
@@ -301,7 +310,8 @@ def test_tls_and_username_password(tmp_path):
         f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous false\n"
         f"password_file {tmp_path}/passwd\ncafile {tmp_path}/ca.pem\ncertfile {tmp_path}/server.pem\n"
         f"keyfile {tmp_path}/server.key\nlog_dest file {tmp_path}/mosquitto.log\n")
-    broker = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    broker = subprocess.Popen([mosquitto, "-c", str(tmp_path / "mosquitto.conf")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sources = []
     try:

@@ -80,7 +80,7 @@ def taken(source):
 def chunked(draw, data):
     cuts = sorted(set(draw(st.lists(st.integers(0, len(data)), max_size=8))))
     bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
 @st.composite

@@ -9,16 +9,17 @@ from edge_bridge.config import BufferConfig, Secret, SinkConfig
 from edge_bridge.envelopes import EnvelopeFactory
 from edge_bridge.heartbeat import Heartbeat
 from edge_bridge.observability import Metrics
+from edge_bridge.simulator.odoo_standin import OdooStandIn
 from edge_bridge.sink.forwarder import Forwarder
 from edge_bridge.sink.odoo import make_transport
-from edge_bridge.simulator.odoo_standin import OdooStandIn
 
 FACTORY = EnvelopeFactory("EDGE-T1", "P1")
 
 
 def events(count, start=0):
     return [FACTORY.build("machine.alarm", ("M1", "machine.alarm", "A", str(i)), "2024-01-01T00:00:00+00:00",
-                          {"asset": "M1", "code": "A", "severity": "error", "active": True}) for i in range(start, start + count)]
+                          {"asset": "M1", "code": "A", "severity": "error", "active": True})
+            for i in range(start, start + count)]
 
 
 def forwarder_for(tmp_path, url, **sink):

@@ -4,6 +4,9 @@ import json
 import threading
 
 import requests
+from helpers import BridgeProcess, asset_block, free_port, wait_until, write_config
+
+from edge_bridge import faults
 from edge_bridge.buffer import Outbox
 from edge_bridge.buffer.watermark import ALARM_CODE, HighWaterWatch
 from edge_bridge.config import BufferConfig, load_config
@@ -11,9 +14,6 @@ from edge_bridge.envelopes import EnvelopeFactory
 from edge_bridge.observability import Metrics
 from edge_bridge.runtime import EXIT_STAGE_DIED, Bridge
 from edge_bridge.signals import Delivery
-from helpers import BridgeProcess, asset_block, free_port, wait_until, write_config
-
-from edge_bridge import faults
 
 UNREACHABLE_MES = {"name": "mes_rest", "type": "http_poll", "http_poll": {"url": "http://127.0.0.1:9/x",
                                                                           "interval_s": 5}}

@@ -59,4 +59,4 @@ class MfgIngestJson2(http.Controller):
         bad = find_bad_value(context or {}, path="context")
         if bad:
             raise UnprocessableEntity(f"{bad[0]}: {bad[1]}")
-        return request.env["mfg.message"].with_context(context or {}).ingest(envelopes)
+        return request.env["mfg.message"].with_context(**(context or {})).ingest(envelopes)

@@ -41,7 +41,8 @@ class MfgFlow(models.Model):
         required=True, default="in", tracking=True,
     )
     sync_mode = fields.Selection(
-        [("realtime", "Real time"), ("micro_batch", "Micro-batch"), ("scheduled", "Scheduled batch")],
+        [("realtime", "Real time"), ("micro_batch", "Micro-batch"),
+         ("scheduled", "Scheduled batch")],
         required=True, default="realtime", tracking=True,
     )
     batch_window_s = fields.Integer(
@@ -125,7 +126,8 @@ class MfgFlow(models.Model):
         pending = dict(Message._read_group(
             domain + [("state", "in", PROCESSABLE_STATES)],
             ["flow_id"], ["__count"]))
-        dead = dict(Message._read_group(domain + [("state", "=", "dead")], ["flow_id"], ["__count"]))
+        dead = dict(Message._read_group(domain + [("state", "=", "dead")], ["flow_id"],
+                                        ["__count"]))
         for flow in self:
             flow.message_count = totals.get(flow, 0)
             flow.pending_count = pending.get(flow, 0)

@@ -46,13 +46,15 @@ class MfgMapping(models.Model):
     mapping_type = fields.Selection(MAPPING_TYPES, required=True, tracking=True, index=True)
     external_code = fields.Char(required=True, tracking=True, index=True)
     external_label = fields.Char(help="Description in the external system.")
-    connector_id = fields.Many2one("mfg.connector", tracking=True, ondelete="cascade", check_company=True,
+    connector_id = fields.Many2one("mfg.connector", tracking=True, ondelete="cascade",
+                                   check_company=True,
                                    help="Empty: valid for all connectors of the plant.")
     company_id = fields.Many2one("res.company", string="Plant", required=True, tracking=True,
                                  default=lambda self: self.env.company)
     active = fields.Boolean(default=True, tracking=True)
     product_id = fields.Many2one("product.product", tracking=True, check_company=True)
-    workcenter_id = fields.Many2one("mrp.workcenter", string="Work center", tracking=True, check_company=True)
+    workcenter_id = fields.Many2one("mrp.workcenter", string="Work center", tracking=True,
+                                    check_company=True)
     location_id = fields.Many2one("stock.location", tracking=True, check_company=True)
     uom_id = fields.Many2one("uom.uom", string="Unit of measure", tracking=True)
     partner_id = fields.Many2one("res.partner", tracking=True, check_company=True)
@@ -95,7 +97,8 @@ class MfgMapping(models.Model):
     def _compute_display_name(self):
         labels = dict(MAPPING_TYPES)
         for mapping in self:
-            mapping.display_name = f"{labels.get(mapping.mapping_type, '')}: {mapping.external_code}"
+            label = labels.get(mapping.mapping_type, "")
+            mapping.display_name = f"{label}: {mapping.external_code}"
 
     @api.constrains("mapping_type", *set(MAPPING_TARGETS.values()))
     def _check_target(self):

@@ -27,9 +27,9 @@ from ..exceptions import (  # noqa: F401
     OutboundRateLimited,
     PeerRejected,
 )
+from ..registry import Transport
 from ..services import backoff, mapping_spec
 from ..services.backoff import RetryPolicy
-from ..registry import Transport
 from ..services.transport import post_envelope
 from ..states import DONE, FAILED, IN_PROGRESS_STATES, PROCESSABLE_STATES
 

@@ -103,8 +103,8 @@ def batch_with_hostile(hostile, prefix, bad_index=4, size=10, **values):
     return envelopes, '{"envelopes": [' + ", ".join(texts) + "]}"
 
 
-def envelope(key, type_name="machine.alarm", source="EDGE-T1", occurred_at="2026-11-23T08:00:00+01:00",
-             payload=None, **extra):
+def envelope(key, type_name="machine.alarm", source="EDGE-T1",
+             occurred_at="2026-11-23T08:00:00+01:00", payload=None, **extra):
     if payload is None:
         payload = {"asset": "PRESS-1", "code": "E42", "severity": "critical", "active": True}
     result = {"key": key, "type": type_name, "schema_version": 1, "source": source,

@@ -225,7 +225,7 @@ class TestAccessHardening(MfgTestCase):
     def test_api_user_can_only_submit(self):
         self.Message.with_user(self.api_user).ingest([envelope("api-x")])
         stored = self.message("api-x")
-        for model, operation in (("mfg.message", "read"), ("mfg.mapping", "read"),
+        for model, _operation in (("mfg.message", "read"), ("mfg.mapping", "read"),
                                  ("mfg.connector", "read"), ("mfg.flow", "read")):
             with self.subTest(model=model), self.assertRaises(AccessError):
                 self.env[model].with_user(self.api_user).search([])

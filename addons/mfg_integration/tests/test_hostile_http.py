@@ -102,7 +102,7 @@ class TestHostileHttp(HttpCase):
         ]
         for context_text, status, reason in cases:
             with self.subTest(context_text[:30]):
-                body = '{"envelopes": [%s], "context": %s}' % (good, context_text)
+                body = f'{{"envelopes": [{good}], "context": {context_text}}}'
                 response = self.post_json2(body.encode())
                 self.assertEqual(response.status_code, status, response.text[:300])
                 self.assertIn(reason, response.json()["message"])

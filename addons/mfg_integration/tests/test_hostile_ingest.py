@@ -15,12 +15,12 @@ from ..models.mfg_message import _ConnectorInfo
 from ..services import ingest as ingest_service
 from .common import HOSTILE_VALUES, MfgTestCase, batch_with_hostile, envelope
 
-
 # Text of any code point, NUL and lone surrogates included (hypothesis leaves out
 # surrogates by default).
 ANY_TEXT = st.text(st.characters(exclude_categories=()), min_size=1, max_size=10)
 ANY_VALUE = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.integers() | st.builds(lambda: 10 ** 5000) | ANY_TEXT,
+    st.none() | st.booleans() | st.floats() | st.integers() | st.builds(lambda: 10 ** 5000)
+    | ANY_TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
     max_leaves=12)
 

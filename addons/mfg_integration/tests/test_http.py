@@ -17,7 +17,8 @@ class TestIngestHttp(HttpCase):
             "name": "Edge HTTP", "code": "EDGE-T1", "connector_type": "edge"})
         cls.env["mfg.flow"].create({"name": "alarms", "connector_id": cls.connector.id,
                                     "canonical_type": "machine.alarm"})
-        cls.api_user = new_test_user(cls.env, "edge_http", groups="mfg_integration.group_mfg_ingest")
+        cls.api_user = new_test_user(cls.env, "edge_http",
+                                     groups="mfg_integration.group_mfg_ingest")
         cls.connector.ingest_user_ids = [(4, cls.api_user.id)]
         cls.api_key = cls.env["res.users.apikeys"].with_user(cls.api_user).sudo()._generate(
             scope="rpc", name="edge", expiration_date=datetime.now() + timedelta(days=1))

@@ -48,7 +48,8 @@ class TestSecurity(MfgTestCase):
         self.assertIn("a-1", visible_a)
         self.assertNotIn("b-1", visible_a)
         self.assertEqual(visible_b, ["b-1"])
-        self.assertNotIn(self.connector_b, self.env["mfg.connector"].with_user(self.user).search([]))
+        visible = self.env["mfg.connector"].with_user(self.user).search([])
+        self.assertNotIn(self.connector_b, visible)
 
     def test_configuration_changes_are_tracked(self):
         connector = self.connector.with_context(tracking_disable=False)

@@ -15,7 +15,8 @@ class MfgMessageEdit(models.TransientModel):
 
     message_id = fields.Many2one("mfg.message", required=True, ondelete="cascade")
     payload_text = fields.Text("Payload (JSON)", required=True)
-    reason = fields.Char(required=True, help="Why the payload is changed (kept in the audit trail).")
+    reason = fields.Char(required=True,
+                         help="Why the payload is changed (kept in the audit trail).")
 
     @api.model
     def default_get(self, fields_list):

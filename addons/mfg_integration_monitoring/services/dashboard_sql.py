@@ -60,14 +60,14 @@ def _run_grouped(env, domain, aggregates):
     company, connector, flow = col("company_id"), col("connector_id"), col("flow_id")
     query.groupby = SQL("GROUPING SETS ((%(p)s, %(c)s, %(f)s), (%(p)s, %(c)s), (%(p)s), ())",
                         p=company, c=connector, f=flow)
-    names, expressions = zip(*aggregates(col))
+    names, expressions = zip(*aggregates(col), strict=True)
     env.cr.execute(query.select(
         company, connector, flow, SQL("GROUPING(%s, %s, %s)", company, connector, flow),
         *expressions,
     ))
     for company_id, connector_id, flow_id, grouping, *values in env.cr.fetchall():
         level = LEVEL_OF_GROUPING[grouping]
-        yield level, (company_id, connector_id, flow_id), dict(zip(names, values))
+        yield level, (company_id, connector_id, flow_id), dict(zip(names, values, strict=True))
 
 
 def _period_aggregates(col):

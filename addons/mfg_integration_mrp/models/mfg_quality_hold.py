@@ -80,7 +80,7 @@ class MfgQualityHold(models.Model):
             if not production._mfg_blocking_holds():
                 prefix = self.env._("Quality:")
                 production.activity_ids.filtered(
-                    lambda a: (a.summary or "").startswith(prefix)).action_feedback(
+                    lambda a, prefix=prefix: (a.summary or "").startswith(prefix)).action_feedback(
                         feedback=_("Quality hold released"))
                 blocked = self.env["mfg.message"].sudo().search([
                     ("state", "=", "exception"), ("canonical_type", "=", "production.confirmation"),

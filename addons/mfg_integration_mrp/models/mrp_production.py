@@ -96,7 +96,8 @@ class MrpProduction(models.Model):
             ("company_id", "in", self.company_id.ids)])
         Message = self.env["mfg.message"].sudo()
         for production in self:
-            for flow in flows.filtered(lambda f: f.company_id == production.company_id):
+            company = production.company_id
+            for flow in flows.filtered(lambda f, company=company: f.company_id == company):
                 connector = flow.connector_id
                 if connector.id == origin:
                     continue
@@ -214,10 +215,10 @@ class MrpProduction(models.Model):
                     raise MfgBusinessError(self.env._(
                         "%s: consumption differs from the bill of materials, which is strict; "
                         "correct the component quantities in Odoo.", self.name))
-                wizard = self.env[model].with_context(context).create({})
+                wizard = self.env[model].with_context(**context).create({})
                 action = wizard.action_confirm()
             elif model == "mrp.production.backorder":
-                wizard = self.env[model].with_context(context).create({})
+                wizard = self.env[model].with_context(**context).create({})
                 action = wizard.action_backorder()
             else:
                 raise MfgBusinessError(self.env._(

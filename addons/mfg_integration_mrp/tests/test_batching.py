@@ -19,7 +19,8 @@ class TestBatchedConfirmations(MfgMrpCase):
         self.assertEqual((batched.mfg_reported_good_qty, batched.mfg_reported_scrap_qty), (90, 15))
         self.assertEqual((single.mfg_reported_good_qty, single.mfg_reported_scrap_qty), (90, 15))
         self.assertEqual(batched.qty_producing, single.qty_producing)
-        sheet = lambda mo: mo.move_raw_ids.filtered(lambda m: m.product_id == self.sheet).quantity
+        def sheet(mo):
+            return mo.move_raw_ids.filtered(lambda m: m.product_id == self.sheet).quantity
         self.assertEqual(sheet(batched), sheet(single))
         messages = self.Message.search([("key", "like", "b%"), ("source", "=", "EDGE-T1")])
         self.assertEqual(set(messages.mapped("state")), {"done"})

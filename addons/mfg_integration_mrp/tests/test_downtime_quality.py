@@ -15,7 +15,8 @@ class TestDowntimeQuality(MfgMrpCase):
                                                            duration_s=1500), 25),
                         ("d-again", "machine.downtime", dict(stop, end="2026-11-23T08:25:00+00:00",
                                                              duration_s=1500, critical=True), 26))
-        lines = self.env["mrp.workcenter.productivity"].search([("workcenter_id", "=", self.press.id)])
+        lines = self.env["mrp.workcenter.productivity"].search(
+            [("workcenter_id", "=", self.press.id)])
         self.assertEqual(len(lines), 1, "start and end events describe one stop")
         self.assertEqual(set((self.message("d-start") | self.message("d-end")).mapped("state")),
                          {"done"})

@@ -73,4 +73,5 @@ class TestOrderRelease(MfgMrpCase):
         self.assertEqual((production.state, production.product_qty), ("confirmed", 7))
         self.assertEqual(production.mfg_source_connector_id, self.mes)
         outbound = self.Message.search([("direction", "=", "out")])
-        self.assertEqual(outbound.connector_id, other, "released to the others, not back to the MES")
+        self.assertEqual(outbound.connector_id, other,
+                         "released to the others, not back to the MES")

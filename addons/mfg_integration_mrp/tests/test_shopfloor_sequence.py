@@ -10,9 +10,11 @@ class TestShopFloorSequence(MfgMrpCase):
         return [
             ("c-start", "production.confirmation", self.confirmation(production, "start"), 1),
             ("c-sheet", "material.consumption", {"order_ref": production.name,
-                                                 "product": "MAT-SHEET", "qty": 11, "uom": "PCE"}, 2),
+                                                 "product": "MAT-SHEET", "qty": 11,
+                                                 "uom": "PCE"}, 2),
             ("c-screw", "material.consumption", {"order_ref": production.name,
-                                                 "product": "MAT-SCREW", "qty": 40, "uom": "PCE"}, 3),
+                                                 "product": "MAT-SCREW", "qty": 40,
+                                                 "uom": "PCE"}, 3),
             ("c-scrap", "production.scrap", {"order_ref": production.name, "product": "MAT-SHEET",
                                              "qty": 1, "uom": "PCE", "reason_code": "BURR"}, 4),
             ("c-done", "production.confirmation",

@@ -196,7 +196,7 @@ class MfgDemandForecast(models.Model):
         if productions:
             try:
                 productions.action_assign()
-            except UserError:
+            except UserError:  # pylint: disable=except-pass
                 pass  # nothing reservable now: the activity below still reaches the planner
         planner = self.company_id.mfg_planner_user_id or product.responsible_id \
             or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user

@@ -9,8 +9,8 @@ import requests
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.exceptions import MfgSecretError
+from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.services.transport import (
     ForeignHostError,
     PeerRejected,

@@ -8,10 +8,9 @@ from urllib.parse import urljoin
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError, MfgSecretError
 from odoo.addons.mfg_integration.models.mfg_mapping import MAPPING_TARGETS, MAPPING_TYPES
-from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.services import access
-from odoo.addons.mfg_integration.exceptions import MfgSecretError
 from odoo.addons.mfg_integration.services.transport import (
     PeerRejected,
     TransportError,
@@ -228,7 +227,8 @@ class MfgRestEndpoint(models.Model):
     @api.depends("sample", "direction", "body_mode", "body_template", "path_template",
                  "http_method", "field_map_ids", "field_map_ids.target_path",
                  "field_map_ids.source_path", "field_map_ids.transform",
-                 "field_map_ids.map_type", "field_map_ids.value_table", "field_map_ids.required", "field_map_ids.kind",
+                 "field_map_ids.map_type", "field_map_ids.value_table",
+                 "field_map_ids.required", "field_map_ids.kind",
                  "items_path", "key_template", "occurred_at_path")
     def _compute_preview(self):
         for endpoint in self:

@@ -159,7 +159,8 @@ def apply_transform(name, value, mapper=None):
     converter = _CONVERTERS.get(name)
     if converter is None:
         raise MappingError(f"unknown transform {name!r} (allowed: "
-                           f"{', '.join(sorted(_CONVERTERS))}, map:<type>, table:A=x;B=y, optional)")
+                           f"{', '.join(sorted(_CONVERTERS))}, map:<type>, table:A=x;B=y, "
+                           "optional)")
     return converter(value)
 
 

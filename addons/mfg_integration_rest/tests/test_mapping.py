@@ -28,7 +28,8 @@ class TestMapping(RestTestCase):
     def test_preview_in_the_form_follows_the_edits(self):
         with Form(self.push) as form:
             form.sample = json.dumps(CONFIRMATION)
-            form.body_template = '{"qty": "{{ payload.qty_good | int }}", "u": "{{ payload.uom | lower }}"}'
+            form.body_template = ('{"qty": "{{ payload.qty_good | int }}", '
+                                  '"u": "{{ payload.uom | lower }}"}')
             self.assertIn('"qty": 40', form.preview)
             self.assertIn('"u": "ea"', form.preview)
 

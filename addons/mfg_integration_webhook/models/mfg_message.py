@@ -51,8 +51,9 @@ class MfgMessage(models.Model):
         return result
 
     def _after_job_process(self):
-        super()._after_job_process()
+        result = super()._after_job_process()
         self._webhook_hook_commit()
+        return result
 
     def _webhook_remember(self):
         if not self:

@@ -124,7 +124,8 @@ class MfgWebhookSubscription(models.Model):
             raise ValidationError(_("Message filter %(domain)s is not a literal domain: %(error)s",
                                     domain=self.message_domain, error=exc)) from exc
         if not isinstance(domain, list):
-            raise ValidationError(_("Message filter must be a list, e.g. [('source', '=', 'MES1')]."))
+            raise ValidationError(
+                _("Message filter must be a list, e.g. [('source', '=', 'MES1')]."))
         return domain
 
     def _compute_delivery_counts(self):
@@ -178,9 +179,10 @@ class MfgWebhookSubscription(models.Model):
         lookup, not a query; with no subscription it is empty and nothing is buffered.
         """
         columns = ", ".join(f"bool_or({column})" for column in TRIGGER_FIELDS.values())
-        self.env.cr.execute(f"SELECT {columns} FROM mfg_webhook_subscription WHERE active")
+        # columns come from the constant TRIGGER_FIELDS, never from input.
+        self.env.cr.execute(f"SELECT {columns} FROM mfg_webhook_subscription WHERE active")  # pylint: disable=sql-injection
         flags = self.env.cr.fetchone() or ()
-        return frozenset(state for state, flag in zip(TRIGGER_FIELDS, flags) if flag)
+        return frozenset(state for state, flag in zip(TRIGGER_FIELDS, flags, strict=False) if flag)
 
     def _trigger_states(self):
         self.ensure_one()

@@ -8,7 +8,11 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 from odoo.addons.mfg_integration.tests.common import (  # noqa: F401 - re-exported
-    LocalHttpServer, MfgTestCase, Receiver, envelope)
+    LocalHttpServer,
+    MfgTestCase,
+    Receiver,
+    envelope,
+)
 
 SECRET = "whsec-test-0123456789"
 
@@ -33,7 +37,7 @@ class SlowReceiver(LocalHttpServer):
                 try:
                     self.send_response(200)
                     self.end_headers()
-                except OSError:
+                except OSError:  # pylint: disable=except-pass
                     pass  # the client gave up: that is the point
 
             def log_message(self, *args):

@@ -3,8 +3,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import (SECRET, Receiver, SlowReceiver, WebhookTestCase, envelope,
-                     expected_signature)
+from .common import SECRET, Receiver, SlowReceiver, WebhookTestCase, envelope, expected_signature
 
 
 @tagged("post_install", "-at_install")

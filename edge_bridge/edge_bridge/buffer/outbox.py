@@ -16,8 +16,8 @@ Dead letters have their own bound (``dead_letter_max`` rows; the oldest are drop
 counter and a log line) and do not count against ``max_bytes``: a flood of rejected input can
 neither fill the disk nor make the bridge hold back new data.
 """
-import logging
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -260,7 +260,8 @@ class Outbox:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("UPDATE outbox SET state='delivered', delivered_at=? WHERE id=? AND state='pending'",
+                self._db.executemany("UPDATE outbox SET state='delivered', delivered_at=? "
+                                     "WHERE id=? AND state='pending'",
                                      [(now, row.id) for index, row in enumerate(rows) if index not in reasons])
                 for index, reason in reasons.items():
                     row = rows[index]
@@ -293,7 +294,7 @@ class Outbox:
                 "SELECT id, stage, source, key, reason, created_at, body FROM dead_letter ORDER BY id LIMIT ?",
                 (limit,))
             names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row)) for row in cursor]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def replay_dead_letters(self, ids=None):
         """Move rejected (sink) dead letters back to pending, e.g. after fixing master data in Odoo.

@@ -63,6 +63,7 @@ class HighWaterWatch(Stage):
             moment = datetime.fromtimestamp(now, timezone.utc)
             device = self.factory.device_code
             out.append(self.factory.build(
-                "machine.alarm", ("buffer", "machine.alarm", ALARM_CODE, str(int(now * 1000)), "on" if above else "off"),
+                "machine.alarm",
+                ("buffer", "machine.alarm", ALARM_CODE, str(int(now * 1000)), "on" if above else "off"),
                 moment, {"asset": device, "code": ALARM_CODE, "severity": "warning", "active": above,
                          "text": f"edge buffer {used} of {self.config.max_bytes} bytes"}))

@@ -9,7 +9,6 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Optional
 
 import requests
 
@@ -49,11 +48,11 @@ class HttpPollConfig:
     interval_s: float = 5.0
     cursor_param: str = "since"
     items_path: str = "items"
-    cursor_path: Optional[str] = "cursor"
+    cursor_path: str | None = "cursor"
     fields: FieldPaths = field(default_factory=FieldPaths)
     timeout_s: float = 10.0
     verify_tls: bool = True
-    api_key: Optional[Secret] = None
+    api_key: Secret | None = None
 
 
 @register
@@ -163,7 +162,8 @@ class HttpPollSource(Source):
             except Exception as exc:      # noqa: BLE001 - one item, one reject (OverflowError included)
                 self.metrics.messages_rejected_in.labels(self.name).inc()
                 self.metrics.readings_rejected.labels("malformed input").inc()
-                delivery.rejects.append((self.name, _dump_item(item), f"malformed MES item: {describe_parse_error(exc)}"))
+                reason = f"malformed MES item: {describe_parse_error(exc)}"
+                delivery.rejects.append((self.name, _dump_item(item), reason))
         self.metrics.messages_in.labels(self.name).inc(len(items))
         new_cursor = extract(document, self.config.cursor_path) if self.config.cursor_path else _MISSING_CURSOR
         if new_cursor is _MISSING_CURSOR or new_cursor is None or isinstance(new_cursor, (dict, list)):

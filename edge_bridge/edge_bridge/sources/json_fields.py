@@ -7,7 +7,6 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
 
 from mfg_canonical.values import occurred_at_in_range
 
@@ -20,13 +19,13 @@ _MISSING = object()
 @dataclass
 class FieldPaths:
     """Where asset/tag/value/timestamp/sequence live in a JSON item ("a.b.0", or "topic[1]")."""
-    asset: Optional[str] = "asset"
-    tag: Optional[str] = "tag"
+    asset: str | None = "asset"
+    tag: str | None = "tag"
     value: str = "value"
-    timestamp: Optional[str] = "ts"
-    sequence: Optional[str] = "seq"
-    fixed_asset: Optional[str] = None
-    fixed_tag: Optional[str] = None
+    timestamp: str | None = "ts"
+    sequence: str | None = "seq"
+    fixed_asset: str | None = None
+    fixed_tag: str | None = None
 
 
 def parse_field_paths(node, topic_allowed):

@@ -14,7 +14,6 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Optional
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -48,10 +47,10 @@ class MqttConfig:
     keepalive: int = 30
     receive_maximum: int = 1000
     session_expiry_s: int = 7 * 24 * 3600
-    username: Optional[str] = None
-    password: Optional[Secret] = None
+    username: str | None = None
+    password: Secret | None = None
     tls: bool = False
-    ca_file: Optional[str] = None
+    ca_file: str | None = None
     topics: list = field(default_factory=list)
     client: str = "fast"        # sources/mqtt_fast.py (bulk socket reads, QoS 0/1); "paho": sources/mqtt.py
     max_packet_size: int = 1024 ** 2   # announced in CONNECT; larger packets are refused unread

@@ -16,7 +16,6 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timezone
-from typing import Optional
 
 from asyncua import Client, ua
 
@@ -90,13 +89,13 @@ class OpcuaConfig:
     queue_size: int = 100
     timeout_s: float = 4.0
     reconnect_max_s: float = 30.0
-    security_policy: Optional[str] = None        # "Basic256Sha256"
+    security_policy: str | None = None        # "Basic256Sha256"
     security_mode: str = "SignAndEncrypt"
-    certificate: Optional[str] = None
-    private_key: Optional[str] = None
-    server_certificate: Optional[str] = None
-    username: Optional[str] = None
-    password: Optional[Secret] = None
+    certificate: str | None = None
+    private_key: str | None = None
+    server_certificate: str | None = None
+    username: str | None = None
+    password: Secret | None = None
 
 
 def _opcua_node(node, assets):
@@ -175,7 +174,7 @@ class OpcuaSource(Source):
             nodes = [client.get_node(n.node_id) for n in self.config.nodes]
             results = await subscription.subscribe_data_change(
                 nodes, queuesize=self.config.queue_size, sampling_interval=self.config.sampling_interval_ms)
-            for node_config, result in zip(self.config.nodes, results):
+            for node_config, result in zip(self.config.nodes, results, strict=False):
                 if isinstance(result, ua.StatusCode):
                     log.error("OPC UA node cannot be monitored",
                               extra={"source": self.name, "node_id": node_config.node_id, "status": str(result)})
@@ -202,7 +201,7 @@ class OpcuaSource(Source):
                 while not self._stop.is_set():
                     await asyncio.sleep(0.5)
                     await client.check_connection()
-            except (Exception, asyncio.TimeoutError) as exc:    # any failure -> reconnect
+            except (TimeoutError, Exception) as exc:    # any failure -> reconnect
                 if not self._stop.is_set():
                     log.warning("OPC UA connection lost, reconnecting",
                                 extra={"source": self.name, "error": f"{exc.__class__.__name__}: {exc}",
@@ -213,7 +212,7 @@ class OpcuaSource(Source):
                 if client is not None:
                     try:
                         await asyncio.wait_for(client.disconnect(), 2)
-                    except (Exception, asyncio.TimeoutError):
+                    except (TimeoutError, Exception):
                         pass
             deadline = loop.time() + delay
             while not self._stop.is_set() and loop.time() < deadline:
