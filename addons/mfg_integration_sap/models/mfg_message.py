@@ -9,7 +9,6 @@ batching is an optimisation, never a requirement.
 """
 from collections import OrderedDict
 
-
 from odoo import _, api, fields, models
 
 from odoo.addons.mfg_integration.registry import Transport

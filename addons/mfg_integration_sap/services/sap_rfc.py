@@ -6,11 +6,14 @@ installs and its SOAP/OData transports work without it. Anything that implements
 through the connector's connection factory; the tests use that for an in-process SAP peer.
 """
 import importlib
+import logging
 
 from .sap_errors import SapBusinessError, SapRetryableError
 
 # pyrfc exception class names -> retryable? (compared by name so a compatible
 # implementation's classes classify the same way without importing them)
+_logger = logging.getLogger(__name__)
+
 RETRYABLE_RFC_ERRORS = {"CommunicationError", "ABAPRuntimeError", "RFCError", "TimeoutError",
                         "ConnectionError", "OSError"}
 BUSINESS_RFC_ERRORS = {"LogonError", "ABAPApplicationError", "ExternalApplicationError",
@@ -60,8 +63,8 @@ class RfcSession:
     def close(self):
         try:
             self.connection.close()
-        except Exception:  # noqa: BLE001,S110 - closing a broken connection must not mask
-            pass           # the error that broke it
+        except Exception as exc:  # noqa: BLE001 - closing a broken connection must not mask
+            _logger.debug("closing the RFC connection failed: %s", exc)  # the error that broke it
 
     def __enter__(self):
         return self

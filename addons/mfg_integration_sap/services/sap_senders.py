@@ -11,8 +11,13 @@ from collections import defaultdict
 from functools import partial
 
 from . import sap_bapi, sap_soap
-from .sap_errors import (SapBusinessError, SapRetryableError, format_return, parse_lock_messages,
-                         raise_for_return)
+from .sap_errors import (
+    SapBusinessError,
+    SapRetryableError,
+    format_return,
+    parse_lock_messages,
+    raise_for_return,
+)
 from .sap_odata import RETRYABLE_STATUS, batch_part_error
 
 CONFIRMATION_BAPI = "BAPI_PRODORDCONF_CREATE_TT"
@@ -43,7 +48,7 @@ def send_confirmations(connector, rows, posting_date):
         client = connector._sap_odata(connector.sap_odata_confirmation_service)
         answers = _odata_post(client, "ProdnOrdConf2",
                               [sap_bapi.confirmation_odata(ticket) for ticket in tickets])
-        for message_id, (status, body) in zip(ids, answers):
+        for message_id, (status, body) in zip(ids, answers, strict=True):
             outcomes[message_id] = _odata_outcome(status, body, locks, "confirmation", lambda d: (
                 f"SAP confirmation {d.get('ConfirmationGroup')}/{d.get('ConfirmationCount')}"))
         return outcomes
@@ -110,7 +115,7 @@ def send_goods_movements(canonical_type, connector, rows, posting_date):
         client = connector._sap_odata(connector.sap_odata_goods_movement_service)
         answers = _odata_post(client, "A_MaterialDocumentHeader",
                               [sap_bapi.goods_movement_odata(params) for _id, params in built])
-        for (message_id, _params), (status, body) in zip(built, answers):
+        for (message_id, _params), (status, body) in zip(built, answers, strict=True):
             outcomes[message_id] = _odata_outcome(status, body, locks, "goods movement", lambda d: (
                 f"SAP material document {d.get('MaterialDocument')}/"
                 f"{d.get('MaterialDocumentYear')}"))

@@ -19,6 +19,7 @@ from odoo.addons.mfg_integration.exceptions import ForeignHostError
 
 from .sap_errors import SapBusinessError, SapRetryableError
 
+
 class _AuthCheckingTransport(Transport):
     """zeep reads an HTML 401 page as an "unknown fault"; say what it is instead."""
 

@@ -2,7 +2,6 @@
 """SAP fixtures: one connector per transport, outbound and inbound flows, mappings, and
 the SAP peers the tests talk to (in-process RFC peer, SOAP and OData over real HTTP)."""
 from datetime import datetime, timezone
-
 from urllib.parse import urlsplit
 
 from odoo.tests.common import _super_send

@@ -218,7 +218,8 @@ class ODataSimulator(LocalHttpServer):
                 {"GM_CODE": data.get("GoodsMovementCode")}, items)
             if rows:
                 code = f"{rows[0]['ID']}/{rows[0]['NUMBER']}"
-                return 400, gateway_error(code, rows[0]["MESSAGE"], [(code, rows[0]["MESSAGE"])]), {}
+                text = rows[0]["MESSAGE"]
+                return 400, gateway_error(code, text, [(code, text)]), {}
             backend.commit_document(posting)
             return 201, {"d": dict(data, MaterialDocument=number, MaterialDocumentYear=year)}, {}
         return 405, gateway_error("/IWBEP/CM_MGW_RT/021", f"POST on {resource} not allowed"), {}

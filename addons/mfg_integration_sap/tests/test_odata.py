@@ -138,7 +138,8 @@ class TestOData(SapTestCase):
         self.assertEqual(message.state, "done", message.last_error)
         self.assertEqual(self.backend.orders["1000123"]["MfgOrderPlannedTotalQty"], "90")
         self.assertEqual(self.backend.orders["1000123"]["etag_version"], 2)
-        merge = [r for r in self.server.requests if r[0] == "POST" and "A_ProductionOrder_2(" in r[1]]
+        merge = [r for r in self.server.requests
+                 if r[0] == "POST" and "A_ProductionOrder_2(" in r[1]]
         self.assertEqual(len(merge), 1)
 
     def test_materials_pull_creates_mappings_and_lists_unmatched(self):

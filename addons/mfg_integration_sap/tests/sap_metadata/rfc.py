@@ -35,7 +35,8 @@ def field_problem(where, field, value):
         if kind == "N" and (len(text) > length or (text and not text.isdigit())):
             return f"{where}: '{text[:50]}' is not NUMC{length}"
         if kind in ("D", "T") and text and (len(text) != length or not text.isdigit()):
-            return f"{where}: '{text[:50]}' is not a {'date YYYYMMDD' if kind == 'D' else 'time HHMMSS'}"
+            expected = "date YYYYMMDD" if kind == "D" else "time HHMMSS"
+            return f"{where}: '{text[:50]}' is not a {expected}"
         return None
     if kind == "P":
         try:
