@@ -19,6 +19,17 @@ SAP_TYPES = ("sap_rfc", "sap_soap", "sap_odata")
 SAP_ORDER_ENTITY = "A_ProductionOrder_2"
 
 
+def _dats(value):
+    """pyrfc hands DATS over as datetime.date (or text): -> "YYYYMMDD"."""
+    return value.strftime("%Y%m%d") if hasattr(value, "strftime") else str(value or "") \
+        .replace("-", "")
+
+
+def _tims(value):
+    return value.strftime("%H%M%S") if hasattr(value, "strftime") else str(value or "") \
+        .replace(":", "")
+
+
 class MfgConnector(models.Model):
     """SAP settings of a connector: RFC logon, SOAP WSDL, OData services, plant."""
 
@@ -78,6 +89,17 @@ class MfgConnector(models.Model):
         "Confirmations per call", default=50, tracking=True,
         help="Outbound confirmations and goods movements sent together in one call "
         "(RFC/SOAP: one BAPI table; OData: one $batch). 1 = one call per message.")
+    sap_goods_movements = fields.Selection(
+        [("sap", "SAP books them from the confirmations"),
+         ("odoo", "Odoo sends each goods movement")],
+        string="Goods movements", default="sap", required=True, tracking=True,
+        help="Who books component issues (261) and the goods receipt (101) of SAP orders, so "
+        "that each quantity is booked once. SAP: confirmations go without goods movements and "
+        "SAP backflushes and posts the automatic goods receipt as the order is set up; "
+        "consumption and receipt messages are not posted again. Odoo: every consumption and "
+        "receipt is posted by the addon; OData confirmations tell SAP to post no goods "
+        "movements (APIConfHasNoGoodsMovements), and for RFC/SOAP the orders' backflush and "
+        "automatic goods receipt must be switched off in SAP (the BAPI has no such switch).")
     sap_material_ids = fields.One2many("mfg.sap.material", "connector_id",
                                        string="SAP materials")
     sap_unmatched_count = fields.Integer(compute="_compute_sap_unmatched_count")
@@ -203,17 +225,17 @@ class MfgConnector(models.Model):
         if self.sap_plant:
             clauses.append(f"ProductionPlant eq '{self.sap_plant}'")
         if since:
-            stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-            # "ge", not "gt": an order changed twice in the checkpoint's second is not missed;
-            # the one seen already is a duplicate key and dropped by ingest.
-            literal = f"datetimeoffset'{stamp}Z'" if client.version == "v2" else f"{stamp}Z"
-            clauses.append(f"LastChangeDateTime ge {literal}")
+            # LastChangeDateTime is an Edm.String of 14 digits (a UTC time stamp), compared
+            # as a string. "ge", not "gt": an order changed twice in the checkpoint's second
+            # is not missed; the one seen already is a duplicate key and dropped by ingest.
+            stamp = since.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+            clauses.append(f"LastChangeDateTime ge '{stamp}'")
         for rows in client.iter_pages(SAP_ORDER_ENTITY, " and ".join(clauses) or None,
                                       orderby="LastChangeDateTime"):
             orders = []
             for row in rows:
                 try:
-                    orders.append(sap_bapi.order_from_odata(row))
+                    orders.append(sap_bapi.order_from_odata(row, self.sap_timezone))
                 except (ValueError, TypeError) as exc:
                     raise ValueError(_("SAP sent an unreadable production order: %s", exc)) \
                         from None
@@ -224,8 +246,7 @@ class MfgConnector(models.Model):
         content hash in the key make unchanged orders duplicates."""
         plant_range = [{"SIGN": "I", "OPTION": "EQ", "LOW": self.sap_plant or "", "HIGH": ""}]
         with self._sap_rfc_session() as session:
-            result = session.call("BAPI_PRODORD_GET_LIST", PRODUCTION_PLANT_RANGE=plant_range,
-                                  MAX_ROWS=5000)
+            result = session.call("BAPI_PRODORD_GET_LIST", PRODPLANT_RANGE=plant_range)
         ret = result.get("RETURN")
         raise_for_return([ret] if isinstance(ret, dict) else ret, self._sap_lock_set(),
                          "BAPI_PRODORD_GET_LIST")
@@ -233,18 +254,21 @@ class MfgConnector(models.Model):
         for header in result.get("ORDER_HEADER") or []:
             status = f" {header.get('SYSTEM_STATUS', '')} "
             fingerprint = "|".join(str(header.get(name, "")) for name in (
-                "MATERIAL", "TARGET_QUANTITY", "UNIT", "PRODUCTION_START_DATE",
-                "PRODUCTION_FINISH_DATE", "SYSTEM_STATUS"))
+                "MATERIAL", "TARGET_QUANTITY", "UNIT", "START_DATE", "START_TIME",
+                "FINISH_DATE", "FINISH_TIME", "SYSTEM_STATUS"))
             orders.append({
                 "order_ref": sap_bapi.plain_number(header["ORDER_NUMBER"]),
                 "product": sap_bapi.plain_number(header["MATERIAL"]),
                 "qty": float(header["TARGET_QUANTITY"]),
                 "uom": header["UNIT"],
                 "plant": header.get("PRODUCTION_PLANT", ""),
-                "date_start": sap_bapi.sap_date_time(str(header.get("PRODUCTION_START_DATE", ""))
-                                                     .replace("-", "")),
-                "date_end": sap_bapi.sap_date_time(str(header.get("PRODUCTION_FINISH_DATE", ""))
-                                                   .replace("-", "")),
+                # Basic dates and times of BAPI_ORDER_HEADER1, in the plant's local time.
+                "date_start": sap_bapi.sap_date_time(
+                    _dats(header.get("START_DATE")), _tims(header.get("START_TIME")),
+                    self.sap_timezone),
+                "date_end": sap_bapi.sap_date_time(
+                    _dats(header.get("FINISH_DATE")), _tims(header.get("FINISH_TIME")),
+                    self.sap_timezone),
                 "changed_at": None,
                 "version": hashlib.sha1(fingerprint.encode()).hexdigest()[:12],
                 "deleted": " DLFL " in status or " DLT " in status,

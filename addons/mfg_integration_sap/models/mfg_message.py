@@ -8,13 +8,15 @@ before it walks through them. Processed outside a job, a message is sent on its 
 batching is an optimisation, never a requirement.
 """
 from collections import OrderedDict
+from datetime import timezone
 
 from odoo import _, api, fields, models
 
 from odoo.addons.mfg_integration.registry import Transport
 
+from ..services.sap_bapi import sap_local
 from ..services.sap_errors import SapBusinessError
-from ..services.sap_senders import SENDERS
+from ..services.sap_senders import SENDERS, Row
 
 SAP_TYPES = ("sap_rfc", "sap_soap", "sap_odata")
 
@@ -46,13 +48,23 @@ class MfgMessage(models.Model):
                 continue
             for start in range(0, len(group), size):
                 chunk = group[start:start + size]
-                rows = [(message.id, message.key, message.payload or {}) for message in chunk]
+                rows = [message._sap_row(connector) for message in chunk]
                 try:
-                    outcomes.update(sender(connector, rows, fields.Date.context_today(self)))
+                    outcomes.update(sender(connector, rows))
                 except Exception as exc:  # noqa: BLE001 - the whole call failed: every row
                     for message in chunk:  # of it shares the outcome
                         outcomes[message.id] = exc
         return outcomes
+
+    def _sap_row(self, connector):
+        """What a sender needs of this message. The posting date is the day the event
+        happened, in the plant's time zone; ``resend``: an earlier attempt may have reached
+        SAP (its outcome is unknown), so SAP is asked before the message is sent again."""
+        occurred = fields.Datetime.to_datetime(self.occurred_at) or fields.Datetime.now()
+        posting_date = sap_local(occurred.replace(tzinfo=timezone.utc),
+                                 connector.sap_timezone).date()
+        return Row(self.id, self.key, self.payload or {}, posting_date,
+                   bool(self.attempts or self.last_error))
 
     def _sap_unsupported(self, connector):
         return SapBusinessError(_("Type %(type)s cannot be sent to SAP over %(transport)s.",

@@ -200,7 +200,10 @@ class ODataClient:
         boundary, parts = f"batch_{uuid.uuid4().hex}", []
         for index, body in enumerate(bodies):
             changeset = f"changeset_{uuid.uuid4().hex}"
+            # Each inner request states its own Accept: Gateway answers an inner request
+            # without one in Atom XML, whatever the outer request said.
             request = (f"POST {entity_set} HTTP/1.1\r\nContent-Type: application/json\r\n"
+                       f"Accept: application/json\r\n"
                        f"Content-ID: {index + 1}\r\n\r\n{json.dumps(body)}\r\n")
             parts.append(
                 f"--{boundary}\r\nContent-Type: multipart/mixed; boundary={changeset}\r\n\r\n"

@@ -10,14 +10,16 @@ import logging
 
 from .sap_errors import SapBusinessError, SapRetryableError
 
-# pyrfc exception class names -> retryable? (compared by name so a compatible
-# implementation's classes classify the same way without importing them)
 _logger = logging.getLogger(__name__)
 
-RETRYABLE_RFC_ERRORS = {"CommunicationError", "ABAPRuntimeError", "RFCError", "TimeoutError",
+# pyrfc exception class names that a later try can get past (compared by name so a
+# compatible implementation's classes classify the same way without importing them): the
+# network and the gateway, a short dump of the server (memory, timeouts). Everything else -
+# ExternalRuntimeError (RFC_INVALID_PARAMETER, a value too long for its field), logon and
+# authorization errors, anything unknown - repeats on every try: it is a configuration or
+# data error and goes to exception with SAP's text.
+RETRYABLE_RFC_ERRORS = {"CommunicationError", "ABAPRuntimeError", "TimeoutError",
                         "ConnectionError", "OSError"}
-BUSINESS_RFC_ERRORS = {"LogonError", "ABAPApplicationError", "ExternalApplicationError",
-                       "ExternalAuthorizationError"}
 
 
 def pyrfc_module():
@@ -76,8 +78,6 @@ class RfcSession:
 def classify(exc, what):
     name = type(exc).__name__
     text = f"{what}: {name}: {exc}"
-    if name in BUSINESS_RFC_ERRORS:
-        return SapBusinessError(text)
     if name in RETRYABLE_RFC_ERRORS or isinstance(exc, (OSError, TimeoutError)):
         return SapRetryableError(text)
-    return SapRetryableError(text)
+    return SapBusinessError(text)

@@ -1,16 +1,22 @@
 """Send batches of outbound canonical messages to SAP, per type and transport.
 
-Each sender takes (connector, [(message id, key, payload)], posting date) and returns
-{message id: summary text | exception}. A row-level refusal is that row's exception; a
-failure of the whole call propagates and the caller gives it to every row of the call.
-The message key travels as SAP's external reference (CONF_TEXT, HEADER_TXT): SAP systems
-set up for this integration recognise a re-sent key and answer with the document they
-already posted, which makes retries after a lost answer safe.
+Each sender takes (connector, [Row]) and returns {message id: summary text | exception}.
+A row-level refusal is that row's exception; a failure of the whole call propagates and the
+caller gives it to every row of the call. The message key travels as SAP's external
+reference (CONF_TEXT, HEADER_TXT). Standard SAP does not deduplicate on it, so a row that
+was sent before (``resend``: its outcome may be unknown) is first looked up in SAP by that
+reference (services/sap_lookup.py) and only sent when SAP does not have it.
+
+Who books goods movements is the connector's choice (``sap_goods_movements``): "sap" - SAP
+backflushes and posts the automatic goods receipt from each confirmation, and consumption /
+receipt messages are not posted again; "odoo" - Odoo posts each goods movement, and OData
+confirmations carry APIConfHasNoGoodsMovements (BAPI confirmations have no such switch: the
+orders' backflush and automatic goods receipt must be off in SAP, see docs/sap-interfaces.md).
 """
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from functools import partial
 
-from . import sap_bapi, sap_soap
+from . import sap_bapi, sap_lookup, sap_soap
 from .sap_errors import (
     SapBusinessError,
     SapRetryableError,
@@ -22,49 +28,95 @@ from .sap_odata import RETRYABLE_STATUS, batch_part_error
 
 CONFIRMATION_BAPI = "BAPI_PRODORDCONF_CREATE_TT"
 GOODS_MOVEMENT_BAPI = "BAPI_GOODSMVT_CREATE"
+# ' ': rows with errors are neither posted nor put in SAP's error pool: the addon owns the
+# retry (its backoff, its exception queue). '1'/'2' would also park them in COGI/CO16N,
+# where a planner's reprocessing would post what the addon retries - twice.
+POST_WRONG_ENTRIES = " "
+NOT_POSTED = "0000000000"
+
+Row = namedtuple("Row", "message_id key payload posting_date resend")
 
 
 def _build(rows, builder):
-    """[(id, built params)] and {id: exception} of rows whose payload SAP cannot take."""
+    """[(row, built params)] and {id: exception} of rows whose payload SAP cannot take."""
     built, outcomes = [], {}
-    for message_id, key, payload in rows:
+    for row in rows:
         try:
-            built.append((message_id, builder(payload, key)))
+            built.append((row, builder(row)))
         except SapBusinessError as exc:
-            outcomes[message_id] = exc
+            outcomes[row.message_id] = exc
     return built, outcomes
 
 
+def _caller(connector, session=None):
+    if session is not None:
+        return session.call
+    service = connector._sap_soap_service()
+    return lambda function, **params: sap_soap.call(service, function, **params)
+
+
 # ------------------------------------------------------------- confirmations
-def send_confirmations(connector, rows, posting_date):
-    built, outcomes = _build(rows, lambda payload, key: sap_bapi.confirmation_timeticket(
-        payload, key, connector.sap_plant))
+def send_confirmations(connector, rows):
+    built, outcomes = _build(rows, lambda row: sap_bapi.confirmation_timeticket(
+        row.payload, row.key, connector.sap_plant, row.posting_date))
     if not built:
         return outcomes
-    ids = [message_id for message_id, _ticket in built]
-    tickets = [ticket for _id, ticket in built]
     locks = connector._sap_lock_set()
     if connector.connector_type == "sap_odata":
         client = connector._sap_odata(connector.sap_odata_confirmation_service)
-        answers = _odata_post(client, "ProdnOrdConf2",
-                              [sap_bapi.confirmation_odata(ticket) for ticket in tickets])
-        for message_id, (status, body) in zip(ids, answers, strict=True):
-            outcomes[message_id] = _odata_outcome(status, body, locks, "confirmation", lambda d: (
+        todo = []
+        for row, ticket in built:
+            found = row.resend and sap_lookup.odata_confirmation_by_text(
+                client, ticket["ORDERID"], ticket["CONF_TEXT"])
+            if found:
+                outcomes[row.message_id] = _already("confirmation", found)
+            else:
+                todo.append((row, ticket))
+        if not todo:
+            return outcomes
+        no_goods = connector.sap_goods_movements == "odoo"
+        answers = _odata_post(client, "ProdnOrdConf2", [
+            sap_bapi.confirmation_odata(ticket, no_goods) for _row, ticket in todo])
+        for (row, _ticket), (status, body) in zip(todo, answers, strict=True):
+            outcomes[row.message_id] = _odata_outcome(status, body, locks, "confirmation",
+                                                      lambda d: (
                 f"SAP confirmation {d.get('ConfirmationGroup')}/{d.get('ConfirmationCount')}"))
         return outcomes
-    params = {"POST_WRONG_ENTRIES": "1", "TESTRUN": ""}
     if connector.connector_type == "sap_soap":
-        service = connector._sap_soap_service()
-        result = sap_soap.call(service, CONFIRMATION_BAPI, TIMETICKETS=sap_soap.table(tickets),
-                               **params)
-        outcomes.update(_confirmation_outcomes(result, ids, locks))
+        outcomes.update(_send_tickets(_caller(connector), built, locks, None))
         return outcomes
     with connector._sap_rfc_session() as session:
-        result = session.call(CONFIRMATION_BAPI, TIMETICKETS=tickets, **params)
-        row_outcomes = _confirmation_outcomes(result, ids, locks)
+        outcomes.update(_send_tickets(session.call, built, locks, session))
+    return outcomes
+
+
+def _send_tickets(call, built, locks, session):
+    outcomes, todo = {}, []
+    for row, ticket in built:
+        found = row.resend and sap_lookup.confirmation_by_text(call, ticket["ORDERID"],
+                                                               ticket["CONF_TEXT"])
+        if found:
+            outcomes[row.message_id] = _already("confirmation", found)
+        else:
+            todo.append((row, ticket))
+    if not todo:
+        return outcomes
+    tickets = [ticket for _row, ticket in todo]
+    params = {"POST_WRONG_ENTRIES": POST_WRONG_ENTRIES, "TESTRUN": ""}
+    if session is None:
+        tickets = sap_soap.table(tickets)
+    result = call(CONFIRMATION_BAPI, TIMETICKETS=tickets, **params)
+    row_outcomes = _confirmation_outcomes(result, [row.message_id for row, _t in todo], locks)
+    if session is not None:
         _commit_or_rollback(session, row_outcomes, locks)
     outcomes.update(row_outcomes)
     return outcomes
+
+
+def _already(what, found):
+    number, counter = found
+    return f"SAP {what} {number}/{counter} was already posted by an earlier send (found by " \
+           "its reference; not sent again)"
 
 
 def _confirmation_outcomes(result, ids, locks):
@@ -82,11 +134,12 @@ def _confirmation_outcomes(result, ids, locks):
         except (SapBusinessError, SapRetryableError) as exc:
             outcomes[message_id] = exc
             continue
-        posted = next((d for d in details if d.get("CONF_NO")), None)
+        # CONF_NO "0000000000" (or empty) means SAP did not post this row.
+        posted = next((d for d in details if str(d.get("CONF_NO") or "").strip("0 ")), None)
         if posted is None:
             outcomes[message_id] = SapRetryableError(
-                f"{CONFIRMATION_BAPI}: no confirmation number for row {row_number} "
-                f"(answer: {str(result)[:300]})")
+                f"{CONFIRMATION_BAPI}: row {row_number} was not posted (no confirmation "
+                f"number; answer: {str(result)[:300]})")
             continue
         outcomes[message_id] = (f"SAP confirmation {posted['CONF_NO']}/{posted.get('CONF_CNT')}"
                                 f": {format_return(posted)}")[:250]
@@ -104,45 +157,70 @@ def _commit_or_rollback(session, outcomes, locks):
 
 
 # ----------------------------------------------------------- goods movements
-def send_goods_movements(canonical_type, connector, rows, posting_date):
-    built, outcomes = _build(rows, lambda payload, key: sap_bapi.goods_movement(
-        canonical_type, payload, key, connector.sap_plant, connector.sap_storage_location,
-        posting_date))
+def send_goods_movements(canonical_type, connector, rows):
+    if connector.sap_goods_movements != "odoo":
+        return {row.message_id: "Not sent: SAP books the goods movements of this connector's "
+                "orders from their confirmations (backflush, automatic goods receipt)"
+                for row in rows}
+    built, outcomes = _build(rows, lambda row: sap_bapi.goods_movement(
+        canonical_type, row.payload, row.key, connector.sap_plant,
+        connector.sap_storage_location, row.posting_date))
     if not built:
         return outcomes
     locks = connector._sap_lock_set()
     if connector.connector_type == "sap_odata":
         client = connector._sap_odata(connector.sap_odata_goods_movement_service)
+        todo = []
+        for row, params in built:
+            found = row.resend and sap_lookup.odata_document_by_text(
+                client, params["GOODSMVT_HEADER"]["HEADER_TXT"])
+            if found:
+                outcomes[row.message_id] = _already("material document", found)
+            else:
+                todo.append((row, params))
+        if not todo:
+            return outcomes
         answers = _odata_post(client, "A_MaterialDocumentHeader",
-                              [sap_bapi.goods_movement_odata(params) for _id, params in built])
-        for (message_id, _params), (status, body) in zip(built, answers, strict=True):
-            outcomes[message_id] = _odata_outcome(status, body, locks, "goods movement", lambda d: (
+                              [sap_bapi.goods_movement_odata(params) for _row, params in todo])
+        for (row, _params), (status, body) in zip(todo, answers, strict=True):
+            outcomes[row.message_id] = _odata_outcome(status, body, locks, "goods movement",
+                                                      lambda d: (
                 f"SAP material document {d.get('MaterialDocument')}/"
                 f"{d.get('MaterialDocumentYear')}"))
         return outcomes
     if connector.connector_type == "sap_soap":
-        service = connector._sap_soap_service()
-        for message_id, params in built:
-            try:
-                result = sap_soap.call(service, GOODS_MOVEMENT_BAPI, GOODSMVT_HEADER=params[
-                    "GOODSMVT_HEADER"], GOODSMVT_CODE=params["GOODSMVT_CODE"],
-                    GOODSMVT_ITEM=sap_soap.table(params["GOODSMVT_ITEM"]))
-                outcomes[message_id] = _goods_movement_outcome(result, locks)
-            except (SapBusinessError, SapRetryableError) as exc:
-                outcomes[message_id] = exc
+        outcomes.update(_send_documents(_caller(connector), built, locks, None))
         return outcomes
     with connector._sap_rfc_session() as session:
-        for message_id, params in built:
-            try:
-                result = session.call(GOODS_MOVEMENT_BAPI, TESTRUN="", **params)
-                summary = _goods_movement_outcome(result, locks)
-                _commit_or_rollback(session, {message_id: summary}, locks)
-                outcomes[message_id] = summary
-            except SapBusinessError as exc:
+        outcomes.update(_send_documents(session.call, built, locks, session))
+    return outcomes
+
+
+def _send_documents(call, built, locks, session):
+    outcomes = {}
+    for row, params in built:
+        try:
+            found = row.resend and sap_lookup.document_by_text(
+                call, params["GOODSMVT_ITEM"][0], params["GOODSMVT_HEADER"]["HEADER_TXT"])
+            if found:
+                outcomes[row.message_id] = _already("material document", found)
+                continue
+            if session is None:
+                result = call(GOODS_MOVEMENT_BAPI, GOODSMVT_HEADER=params["GOODSMVT_HEADER"],
+                              GOODSMVT_CODE=params["GOODSMVT_CODE"],
+                              GOODSMVT_ITEM=sap_soap.table(params["GOODSMVT_ITEM"]))
+                outcomes[row.message_id] = _goods_movement_outcome(result, locks)
+                continue
+            result = call(GOODS_MOVEMENT_BAPI, TESTRUN="", **params)
+            summary = _goods_movement_outcome(result, locks)
+            _commit_or_rollback(session, {row.message_id: summary}, locks)
+            outcomes[row.message_id] = summary
+        except SapBusinessError as exc:
+            if session is not None:
                 session.call("BAPI_TRANSACTION_ROLLBACK")
-                outcomes[message_id] = exc
-            except SapRetryableError as exc:
-                outcomes[message_id] = exc
+            outcomes[row.message_id] = exc
+        except SapRetryableError as exc:
+            outcomes[row.message_id] = exc
     return outcomes
 
 
@@ -158,24 +236,30 @@ def _goods_movement_outcome(result, locks):
 
 
 # ------------------------------------------------ production order updates
-def send_order_updates(connector, rows, posting_date):
+def send_order_updates(connector, rows):
     """Odoo-owned scheduling fields back to SAP (OData, optimistic locking with ETags)."""
     if connector.connector_type != "sap_odata":
         raise SapBusinessError("Production order updates go to SAP over OData only.")
     client = connector._sap_odata(connector.sap_odata_order_service)
     outcomes = {}
-    for message_id, _key, payload in rows:
+    for row in rows:
+        payload = row.payload
         order = sap_bapi.plain_number(payload.get("order_ref"))
-        values = {"MfgOrderPlannedTotalQty": str(payload.get("qty"))}
-        for name, field in (("date_start", "MfgOrderPlannedStartDate"),
-                            ("date_end", "MfgOrderPlannedEndDate")):
-            if payload.get(name):
-                values[field] = payload[name]
         try:
+            values = {"TotalQuantity": sap_bapi.edm_decimal(payload.get("qty"))}
+            for name, prefix in (("date_start", "MfgOrderPlannedStart"),
+                                 ("date_end", "MfgOrderPlannedEnd")):
+                if payload.get(name):
+                    local = sap_bapi.sap_local(sap_bapi.odata_datetime(payload[name]),
+                                               connector.sap_timezone)
+                    values[f"{prefix}Date"] = sap_bapi.edm_date(local)
+                    values[f"{prefix}Time"] = sap_bapi.edm_time(local)
             etag = client.update(f"A_ProductionOrder_2('{order}')", values)
-            outcomes[message_id] = f"SAP order {order} updated (ETag {etag})"
+            outcomes[row.message_id] = f"SAP order {order} updated (ETag {etag})"
         except (SapBusinessError, SapRetryableError) as exc:
-            outcomes[message_id] = exc
+            outcomes[row.message_id] = exc
+        except (TypeError, ValueError) as exc:
+            outcomes[row.message_id] = SapBusinessError(f"order {order}: {exc}")
     return outcomes
 
 

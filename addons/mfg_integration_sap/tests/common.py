@@ -9,7 +9,8 @@ from odoo.tests.common import _super_send
 from odoo.addons.mfg_integration.tests.common import MfgTestCase
 
 from ..services import sap_soap
-from .sap_backend import FakeRfc, SapBackend
+from .rfc_peer import FakeRfc
+from .sap_backend import SapBackend
 
 CONFIRMATION = {"order_ref": "1000123", "work_center": "ASSY-1", "qty_good": 40,
                 "qty_scrap": 2, "uom": "ST", "final": False}
@@ -55,6 +56,9 @@ class SapTestCase(MfgTestCase):
         return cls.env["mfg.connector"].create(dict({
             "name": code, "code": code, "connector_type": connector_type, "sap_client": "100",
             "sap_plant": "1010", "sap_storage_location": "0001", "timeout_s": 2,
+            # Most tests post goods movements themselves; the exactly-once tests switch
+            # each owner on explicitly.
+            "sap_goods_movements": "odoo",
         }, **values))
 
     def setUp(self):

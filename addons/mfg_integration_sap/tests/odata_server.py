@@ -4,6 +4,12 @@ Speaks what the addon must cope with: basic auth (401), the CSRF handshake bound
 session cookie (403 + "x-csrf-token: Required" when missing or expired), server-side
 paging with ``__next``, ``$filter`` on plant and LastChangeDateTime, ETags with 412,
 ``$batch`` with changesets, Gateway error bodies, slow and malformed answers on demand.
+As strict as Gateway about what SAP publishes (tests/sap_metadata/odata.py): a request
+body with an unknown property or a value of the wrong Edm type or length is refused with
+400, entities are answered in the published types (TotalQuantity as Edm.Decimal string,
+LastChangeDateTime as a 14-digit Edm.String, dates as Edm.DateTime plus Edm.Time, flags
+as "X"/""), a $filter comparing LastChangeDateTime with a datetimeoffset literal is a
+400, and an inner $batch request without ``Accept: application/json`` gets Atom XML.
 """
 import base64
 import json
@@ -17,6 +23,9 @@ from urllib.parse import parse_qs, urlsplit
 from odoo.addons.mfg_integration.tests.common import LocalHttpServer
 
 from .sap_backend import SapBackend
+from .sap_metadata import body_problems
+from .sap_metadata import gateway_error as metadata_gateway_error
+from .sap_metadata.odata import ORDER_UPDATABLE, TYPES
 
 ORDER_SRV = "/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV"
 CONF_SRV = "/sap/opu/odata/sap/API_PROD_ORDER_CONFIRMATION_2_SRV"
@@ -27,14 +36,36 @@ METADATA = ('<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="1.0" '
             '</edmx:Edmx>')
 
 
-def odata_date(value):
-    return f"/Date({int(value.timestamp() * 1000)}+0000)/"
+gateway_error = metadata_gateway_error
 
 
-def gateway_error(code, message, details=()):
-    return {"error": {"code": code, "message": {"lang": "en", "value": message},
-                      "innererror": {"errordetails": [
-                          {"code": c, "message": m, "severity": "error"} for c, m in details]}}}
+def edm_date(moment):
+    """Edm.DateTime of a date-only property: the day at 00:00 UTC."""
+    day = datetime(moment.year, moment.month, moment.day, tzinfo=timezone.utc)
+    return f"/Date({int(day.timestamp()) * 1000})/"
+
+
+def edm_time(moment):
+    return f"PT{moment.hour:02d}H{moment.minute:02d}M{moment.second:02d}S"
+
+
+def parse_edm_date(value):
+    match = re.fullmatch(r"/Date\((-?\d+)\)/", str(value or ""))
+    return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc) if match else None
+
+
+def parse_edm_time(value):
+    match = re.fullmatch(r"PT(\d+)H(\d+)M(\d+)S", str(value or ""))
+    return tuple(int(part) for part in match.groups()) if match else (0, 0, 0)
+
+
+def alpha(value, width):
+    return value.zfill(width) if value.isdigit() else value
+
+
+def invalid(problems):
+    return 400, gateway_error("/IWBEP/CM_MGW_RT/000", "; ".join(problems)[:500],
+                              [("/IWBEP/CX_MGW_BUSI_EXCEPTION", p) for p in problems]), {}
 
 
 class ODataSimulator(LocalHttpServer):
@@ -146,6 +177,10 @@ class ODataSimulator(LocalHttpServer):
         if service == PRODUCT_SRV and resource == "A_Product":
             rows = self.backend.products
             return 200, {"d": {"results": rows}}, {}
+        if method == "GET" and service == CONF_SRV and resource == "ProdnOrdConf2":
+            return self._conf_list(query)
+        if method == "GET" and service == MATDOC_SRV and resource == "A_MaterialDocumentHeader":
+            return self._document_list(query)
         if method == "POST":
             return self._create(service, resource, json.loads(body or b"{}"))
         return 404, gateway_error("/IWBEP/CM_MGW_RT/020", f"Resource {resource} not found"), {}
@@ -156,10 +191,12 @@ class ODataSimulator(LocalHttpServer):
         plant = re.search(r"ProductionPlant eq '(\w+)'", flt)
         if plant:
             rows = [r for r in rows if r["ProductionPlant"] == plant.group(1)]
-        since = re.search(r"LastChangeDateTime ge datetimeoffset'([^']+)'", flt)
+        if re.search(r"LastChangeDateTime \w+ datetime", flt):
+            return invalid(["Invalid filter: LastChangeDateTime is Edm.String, it cannot be "
+                            "compared with a datetime literal"])
+        since = re.search(r"LastChangeDateTime ge '(\d{14})'", flt)
         if since:
-            limit = datetime.fromisoformat(since.group(1).replace("Z", "+00:00"))
-            rows = [r for r in rows if r["LastChangeDateTime"] >= limit]
+            rows = [r for r in rows if self._stamp(r) >= since.group(1)]
         skip = int(query.get("$skiptoken") or query.get("$skip") or 0)
         top = min(int(query.get("$top") or 1000), self.page_size)
         page = rows[skip:skip + top]
@@ -170,9 +207,25 @@ class ODataSimulator(LocalHttpServer):
                                 f"{skip + top}&$format=json{filter_part}")
         return 200, {"d": result}, {}
 
+    @staticmethod
+    def _stamp(order):
+        return order["LastChangeDateTime"].astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+
     def _order_json(self, order):
-        data = {k: v for k, v in order.items() if k != "etag_version"}
-        data["LastChangeDateTime"] = odata_date(order["LastChangeDateTime"])
+        flag = lambda value: "X" if value else ""  # noqa: E731
+        data = {
+            "ManufacturingOrder": order["ManufacturingOrder"], "Material": order["Material"],
+            "ProductionPlant": order["ProductionPlant"], "Plant": order["ProductionPlant"],
+            "TotalQuantity": f"{float(order['TotalQuantity']):.3f}",
+            "ProductionUnit": order["ProductionUnit"],
+            "MfgOrderPlannedStartDate": edm_date(order["start"]),
+            "MfgOrderPlannedStartTime": edm_time(order["start"]),
+            "MfgOrderPlannedEndDate": edm_date(order["end"]),
+            "MfgOrderPlannedEndTime": edm_time(order["end"]),
+            "LastChangeDateTime": self._stamp(order),
+            "OrderIsReleased": flag(order["OrderIsReleased"]),
+            "OrderIsMarkedForDeletion": flag(order["OrderIsMarkedForDeletion"]),
+        }
         etag = f"W/\"datetimeoffset'{order['etag_version']}'\""
         data["__metadata"] = {"type": "API_PRODUCTION_ORDER_2_SRV.A_ProductionOrder_2Type",
                               "etag": etag}
@@ -189,17 +242,63 @@ class ODataSimulator(LocalHttpServer):
             return 412, gateway_error("/IWBEP/CM_MGW_RT/022", "Precondition failed: the entity "
                                       "was changed"), {}
         values = json.loads(body or b"{}")
-        order.update({k: v for k, v in values.items() if k in order})
+        problems = body_problems(TYPES["A_ProductionOrder_2"], values, TYPES) + [
+            f"Property '{name}' cannot be changed" for name in values
+            if name in TYPES["A_ProductionOrder_2"].properties and name not in ORDER_UPDATABLE]
+        if problems:
+            return invalid(problems)
+        if "TotalQuantity" in values:
+            order["TotalQuantity"] = values["TotalQuantity"]
+        for prefix, key in (("MfgOrderPlannedStart", "start"), ("MfgOrderPlannedEnd", "end")):
+            day = parse_edm_date(values.get(f"{prefix}Date"))
+            if day:
+                hours, minutes, seconds = parse_edm_time(values.get(f"{prefix}Time"))
+                order[key] = datetime(day.year, day.month, day.day, hours, minutes, seconds)
         order["etag_version"] += 1
         order["LastChangeDateTime"] = datetime.now(timezone.utc)
         return 204, b"", {"ETag": f"W/\"datetimeoffset'{order['etag_version']}'\""}
 
+    def _conf_list(self, query):
+        flt = query.get("$filter", "")
+        order = re.search(r"OrderID eq '(\w+)'", flt)
+        text = re.search(r"ConfirmationText eq '((?:[^']|'')*)'", flt)
+        rows = [{"ConfirmationGroup": c["CONF_NO"], "ConfirmationCount": c["CONF_CNT"],
+                 "OrderID": c["ORDERID"].lstrip("0"), "ConfirmationText": c.get("CONF_TEXT", "")}
+                for c in self.backend.confirmations
+                if (not order or c["ORDERID"].lstrip("0") == order.group(1))
+                and (not text or c.get("CONF_TEXT", "") == text.group(1).replace("''", "'"))]
+        return 200, {"d": {"results": rows}}, {}
+
+    def _document_list(self, query):
+        text = re.search(r"MaterialDocumentHeaderText eq '((?:[^']|'')*)'",
+                         query.get("$filter", ""))
+        rows = [{"MaterialDocument": d["number"], "MaterialDocumentYear": d["year"],
+                 "MaterialDocumentHeaderText": d["header_txt"]}
+                for d in self.backend.material_documents
+                if not text or d["header_txt"] == text.group(1).replace("''", "'")]
+        return 200, {"d": {"results": rows}}, {}
+
     def _create(self, service, resource, data):
         backend = self.backend
+        entity_type = {(CONF_SRV, "ProdnOrdConf2"): TYPES["ProdnOrdConf2"],
+                       (MATDOC_SRV, "A_MaterialDocumentHeader"):
+                           TYPES["A_MaterialDocumentHeader"]}.get((service, resource))
+        if entity_type is not None:
+            problems = body_problems(entity_type, data, TYPES)
+            if problems:
+                return invalid(problems)
         if service == CONF_SRV and resource == "ProdnOrdConf2":
-            ticket = {"ORDERID": data.get("OrderID", ""), "YIELD": data.get(
-                "ConfirmationYieldQuantity"), "CONF_TEXT": data.get("ConfirmationText", "")}
-            _overall, details, postings = backend.confirm([ticket], "1")
+            posting = parse_edm_date(data.get("PostingDate"))
+            ticket = {"ORDERID": data.get("OrderID", "").zfill(12),
+                      "OPERATION": data.get("OrderOperation", ""),
+                      "YIELD": float(data.get("ConfirmationYieldQuantity") or 0),
+                      "SCRAP": float(data.get("ConfirmationScrapQuantity") or 0),
+                      "CONF_QUAN_UNIT": data.get("ConfirmationUnit", ""),
+                      "FIN_CONF": data.get("FinalConfirmationType") or " ",
+                      "CONF_TEXT": data.get("ConfirmationText", ""),
+                      "POSTG_DATE": posting.strftime("%Y%m%d") if posting else ""}
+            _overall, details, postings = backend.confirm(
+                [ticket], " ", no_goods_movements=bool(data.get("APIConfHasNoGoodsMovements")))
             backend.commit_confirmations(postings)
             detail = details[0]
             if detail["TYPE"] in ("E", "A"):
@@ -209,12 +308,19 @@ class ODataSimulator(LocalHttpServer):
                           ConfirmationCount=detail["CONF_CNT"])
             return 201, {"d": entity}, {}
         if service == MATDOC_SRV and resource == "A_MaterialDocumentHeader":
-            items = [{"MATERIAL": i.get("Material"), "MOVE_TYPE": i.get("GoodsMovementType"),
-                      "ENTRY_QNT": i.get("QuantityInEntryUnit"), "ORDERID": i.get(
-                          "ManufacturingOrder", "")}
+            # Gateway applies the conversion exits (ALPHA, MATN1) that RFC callers must apply
+            # themselves: "40000815" here is material 000000000040000815.
+            items = [{"MATERIAL": alpha(i.get("Material") or "", 18),
+                      "MOVE_TYPE": i.get("GoodsMovementType"),
+                      "ENTRY_QNT": float(i.get("QuantityInEntryUnit") or 0),
+                      "ENTRY_UOM": i.get("EntryUnit"), "BATCH": i.get("Batch", ""),
+                      "PLANT": i.get("Plant", ""),
+                      "ORDERID": i.get("ManufacturingOrder", "").zfill(12)}
                      for i in (data.get("to_MaterialDocumentItem") or {}).get("results", [])]
+            posting_date = parse_edm_date(data.get("PostingDate"))
             number, year, rows, posting = backend.goods_movement(
-                {"HEADER_TXT": data.get("MaterialDocumentHeaderText", "")},
+                {"HEADER_TXT": data.get("MaterialDocumentHeaderText", ""),
+                 "PSTNG_DATE": posting_date.strftime("%Y%m%d") if posting_date else ""},
                 {"GM_CODE": data.get("GoodsMovementCode")}, items)
             if rows:
                 code = f"{rows[0]['ID']}/{rows[0]['NUMBER']}"
@@ -234,7 +340,16 @@ class ODataSimulator(LocalHttpServer):
             request_line = re.search(r"(POST|GET) (\S+) HTTP/1.1", block)
             json_body = block.split("\r\n\r\n")[-1].split("\r\n--")[0]
             resource = request_line.group(2) if request_line else ""
+            inner_headers = block.split(request_line.group(0), 1)[1] if request_line else ""
             status, payload, _headers = self._create(service, resource, json.loads(json_body))
+            if "accept: application/json" not in inner_headers.split("\r\n\r\n")[0].lower():
+                # Gateway's default format for an inner request without Accept is Atom.
+                parts.append(
+                    f"--{out_boundary}\r\nContent-Type: application/http\r\n"
+                    f"Content-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 {status} X\r\n"
+                    f"Content-Type: application/atom+xml\r\n\r\n<entry xmlns="
+                    f'"http://www.w3.org/2005/Atom"><content/></entry>\r\n')
+                continue
             changeset = "changeset_" + secrets.token_hex(6)
             reason = {201: "Created", 400: "Bad Request"}.get(status, "Error")
             if status < 300:

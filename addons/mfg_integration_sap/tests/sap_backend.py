@@ -1,14 +1,28 @@
 """An in-memory SAP for the tests and the benchmark: orders, confirmations, material
-documents, locks - and the RFC face of it (a pyrfc-compatible ``Connection``).
+documents, locks, a ledger of every quantity booked - and the RFC face of it (a
+pyrfc-compatible ``Connection`` that checks each call against the published signatures).
 
-The business rules are the ones the addon relies on: BAPIRET2/BAPI_CORU_RETURN rows with
-SAP's message classes, POST_WRONG_ENTRIES = '1' posting the good rows of a batch,
-postings that only count after BAPI_TRANSACTION_COMMIT (RFC), and idempotency on the
-external reference (CONF_TEXT per order, HEADER_TXT of a material document).
+The business rules follow SAP's documentation, not the addon (see tests/sap_metadata/ and
+docs/sap-interfaces.md):
+- BAPI_PRODORDCONF_CREATE_TT: FIN_CONF ' ' partial, '1' automatic final, 'X' final;
+  POST_WRONG_ENTRIES ' '/'0' posts the good rows and drops the bad ones, '1' puts rows with
+  wrong data in the error pool (COGI/CO16N reprocesses them later), '2' every failed row;
+  a row that was not posted answers CONF_NO '0000000000'. Without GOODSMOVEMENTS a
+  confirmation books the order's backflush components (261) and, when the order has
+  automatic goods receipt, the yield (101) - SAP's standard logic.
+- No duplicate check on CONF_TEXT or HEADER_TXT: standard SAP posts what it is sent, twice
+  if it is sent twice. Postings only count after BAPI_TRANSACTION_COMMIT (RFC).
+- Values as pyrfc hands them over, without conversion exits: materials with ALPHA zeros,
+  units in SAP's internal code, batches as stored (upper case).
 No Odoo import: the benchmark uses it as well.
 """
 import threading
-from datetime import datetime, timezone
+from collections import Counter
+from datetime import date, datetime, timezone
+
+from .sap_metadata.bapi import INTERNAL_UNITS
+
+NOT_POSTED = "0000000000"
 
 
 def ret(type_, id_, number, message, **extra):
@@ -18,12 +32,24 @@ def ret(type_, id_, number, message, **extra):
     return row
 
 
+def material_problem(item):
+    """Why SAP would not find the material of a goods movement item (None when it would)."""
+    material = str(item.get("MATERIAL_LONG") or item.get("MATERIAL") or "")
+    if material.isdigit() and len(material) != 18 and not item.get("MATERIAL_LONG"):
+        return f"Material {material} does not exist (no ALPHA conversion over RFC)"
+    if material != material.upper():
+        return f"Material {material} does not exist"
+    return None
+
+
 class SapBackend:
-    def __init__(self):
+    def __init__(self, tz="UTC"):
         self.lock = threading.RLock()
-        self.orders = {}            # "1000123" -> dict (OData field names)
-        self.confirmations = {}     # (order, CONF_TEXT) -> (conf_no, conf_cnt)
-        self.material_documents = {}  # HEADER_TXT -> (number, year, items)
+        self.tz = tz                # the plant's time zone: dates and times are local
+        self.orders = {}            # "1000123" -> dict (OData names, python values)
+        self.confirmations = []     # committed confirmations (dicts)
+        self.material_documents = []  # committed material documents (dicts)
+        self.error_pool = []        # time tickets kept as incorrect (COGI/CO16N)
         self.locked = {}            # order -> how many more calls find it locked
         self.products = []          # A_Product entities
         self.calls = []             # (function, rows) log
@@ -32,15 +58,19 @@ class SapBackend:
 
     # ---------------------------------------------------------------- orders
     def add_order(self, number, material="SB-200", qty=100.0, unit="ST", plant="1010",
-                  changed=None, released=True, deleted=False):
+                  changed=None, released=True, deleted=False, components=(), auto_gr=False,
+                  start=datetime(2026, 11, 24, 6, 0), end=datetime(2026, 11, 25, 14, 0)):
+        """``components``: [(material, qty per unit of the header, unit, backflush)]."""
         changed = changed or datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
         self.orders[number] = {
             "ManufacturingOrder": number, "Material": material, "ProductionPlant": plant,
-            "MfgOrderPlannedTotalQty": str(qty), "ProductionUnit": unit,
-            "MfgOrderPlannedStartDate": "/Date(1795507200000)/",
-            "MfgOrderPlannedEndDate": "/Date(1795593600000)/",
+            "TotalQuantity": str(qty), "ProductionUnit": unit,
+            "start": start, "end": end,  # plant-local, naive
             "LastChangeDateTime": changed, "OrderIsReleased": released,
             "OrderIsMarkedForDeletion": deleted, "etag_version": 1,
+            "components": [dict(zip(("material", "qty", "unit", "backflush"), c, strict=True))
+                           for c in components],
+            "auto_gr": auto_gr,
         }
         return self.orders[number]
 
@@ -56,54 +86,103 @@ class SapBackend:
         return None
 
     # --------------------------------------------------------- confirmations
-    def confirm(self, tickets, post_wrong_entries="0"):
+    def _ticket_error(self, ticket, row):
+        order = str(ticket.get("ORDERID", "")).lstrip("0")
+        error = self._order_check(order, {"ROW": row})
+        if error is not None:
+            return error, "lock" if error.get("FLG_LOCKED") else "data"
+        fin_conf = ticket.get("FIN_CONF", " ") or " "
+        if fin_conf not in (" ", "1", "X"):
+            return ret("E", "RU", "122", f"Final confirmation indicator '{fin_conf}' is not "
+                       "allowed (' ', '1', 'X')", ROW=row), "data"
+        unit = ticket.get("CONF_QUAN_UNIT", "")
+        if unit not in INTERNAL_UNITS:
+            return ret("E", "RU", "024", f"Unit {unit} is not defined (internal unit code "
+                       "expected)", ROW=row), "data"
+        if float(ticket.get("YIELD") or 0) > float(self.orders[order]["TotalQuantity"]) * 10:
+            return ret("E", "RU", "170", f"Yield {ticket['YIELD']} exceeds the tolerance of "
+                       f"order {order}", ROW=row), "data"
+        return None, None
+
+    def confirm(self, tickets, post_wrong_entries=" ", goods_movements=None, links=None,
+                no_goods_movements=False):
         """BAPI_PRODORDCONF_CREATE_TT: returns (RETURN, DETAIL_RETURN, postings)."""
         with self.lock:
             self.calls.append(("BAPI_PRODORDCONF_CREATE_TT", len(tickets)))
+            mode = (post_wrong_entries or " ").strip() or "0"
             details, postings, errors = [], [], 0
+            linked = {}
+            for link in links or ():
+                linked.setdefault(int(link["INDEX_CONFIRM"]), []).append(
+                    (goods_movements or [])[int(link["INDEX_GOODSMOV"]) - 1])
             for row, ticket in enumerate(tickets, start=1):
-                order = str(ticket.get("ORDERID", "")).lstrip("0")
-                ref = (order, ticket.get("CONF_TEXT", ""))
-                error = self._order_check(order, {"ROW": row})
-                if error is None and float(ticket.get("YIELD") or 0) > \
-                        float(self.orders[order]["MfgOrderPlannedTotalQty"]) * 10:
-                    error = ret("E", "RU", "170", f"Yield {ticket['YIELD']} exceeds the tolerance "
-                                f"of order {order}", ROW=row)
+                error, kind = self._ticket_error(ticket, row)
                 if error is not None:
-                    details.append(error)
                     errors += 1
-                    continue
-                if ref[1] and ref in self.confirmations:
-                    conf_no, conf_cnt = self.confirmations[ref]
-                    details.append(ret("I", "RU", "999", f"Confirmation of order {order} with "
-                                       f"reference {ref[1]} exists already", ROW=row,
-                                       CONF_NO=conf_no, CONF_CNT=conf_cnt))
+                    error.update(CONF_NO=NOT_POSTED, CONF_CNT="00000000")
+                    details.append(error)
+                    if mode == "2" or (mode == "1" and kind == "data"):
+                        postings.append(("pool", ticket))
                     continue
                 self.next_conf += 1
                 conf_no, conf_cnt = f"{self.next_conf:010d}", "00000001"
-                postings.append((ref, (conf_no, conf_cnt)))
-                details.append(ret("S", "RU", "100", f"Confirmation of order {order} saved",
-                                   ROW=row, CONF_NO=conf_no, CONF_CNT=conf_cnt))
-            if errors and post_wrong_entries == "0":
-                postings = []
+                postings.append(("conf", dict(ticket, CONF_NO=conf_no, CONF_CNT=conf_cnt,
+                                              goods=self._confirmation_goods(
+                                                  ticket, linked.get(row),
+                                                  no_goods_movements))))
+                details.append(ret("S", "RU", "100", f"Confirmation of order "
+                                   f"{ticket['ORDERID'].lstrip('0')} saved", ROW=row,
+                                   CONF_NO=conf_no, CONF_CNT=conf_cnt))
             overall = ret("E", "RU", "505", "Not all confirmations could be posted") if errors \
                 else ret("S", "RU", "100", f"{len(postings)} confirmation(s) saved")
             return overall, details, postings
 
+    def _confirmation_goods(self, ticket, given, no_goods_movements):
+        """The goods movements a confirmation books: the ones given with it, or SAP's
+        standard backflush and automatic goods receipt when none were given."""
+        if given:
+            return [dict(item, origin="confirmation") for item in given]
+        if no_goods_movements:
+            return []
+        order = self.orders[ticket["ORDERID"].lstrip("0")]
+        quantity = float(ticket.get("YIELD") or 0) + float(ticket.get("SCRAP") or 0)
+        items = [{"MATERIAL": c["material"], "MOVE_TYPE": "261", "ENTRY_QNT": c["qty"] * quantity,
+                  "ENTRY_UOM": c["unit"], "ORDERID": ticket["ORDERID"], "origin": "backflush"}
+                 for c in order["components"] if c["backflush"] and quantity]
+        if order["auto_gr"] and float(ticket.get("YIELD") or 0):
+            items.append({"MATERIAL": order["Material"], "MOVE_TYPE": "101",
+                          "ENTRY_QNT": float(ticket["YIELD"]), "ENTRY_UOM": order[
+                              "ProductionUnit"], "ORDERID": ticket["ORDERID"],
+                          "origin": "auto_gr"})
+        return items
+
     def commit_confirmations(self, postings):
         with self.lock:
-            for ref, numbers in postings:
-                self.confirmations.setdefault(ref, numbers)
+            for kind, record in postings:
+                if kind == "pool":
+                    self.error_pool.append(record)
+                    continue
+                goods = record.pop("goods")
+                self.confirmations.append(record)
+                if goods:
+                    self._store_document({"HEADER_TXT": "", "PSTNG_DATE": record.get(
+                        "POSTG_DATE", "")}, goods, conf=(record["CONF_NO"], record["CONF_CNT"]))
+
+    def reprocess_error_pool(self):
+        """A planner corrects the pooled confirmations in CO16N: SAP posts them now."""
+        with self.lock:
+            pool, self.error_pool = self.error_pool, []
+            for ticket in pool:
+                self.next_conf += 1
+                self.commit_confirmations([("conf", dict(
+                    ticket, CONF_NO=f"{self.next_conf:010d}", CONF_CNT="00000001",
+                    goods=self._confirmation_goods(ticket, None, False)))])
 
     # ------------------------------------------------------- goods movements
     def goods_movement(self, header, code, items):
         """BAPI_GOODSMVT_CREATE: returns (doc number, year, RETURN rows, posting)."""
         with self.lock:
             self.calls.append(("BAPI_GOODSMVT_CREATE", len(items)))
-            ref = header.get("HEADER_TXT", "")
-            if ref and ref in self.material_documents:
-                number, year, _items = self.material_documents[ref]
-                return number, year, [], None
             expected = {"03": "261", "02": "101"}.get(code.get("GM_CODE"))
             for item in items:
                 if item.get("MOVE_TYPE") != expected:
@@ -113,101 +192,59 @@ class SapBackend:
                 error = self._order_check(str(item.get("ORDERID", "")), {})
                 if error is not None:
                     return "", "0000", [error], None
+                problem = material_problem(item)
+                if problem:
+                    return "", "0000", [ret("E", "M3", "305", problem)], None
+                if item.get("ENTRY_UOM") not in INTERNAL_UNITS:
+                    return "", "0000", [ret("E", "M7", "002", f"Unit {item.get('ENTRY_UOM')} "
+                                            "is not defined")], None
+                batch = str(item.get("BATCH") or "")
+                if batch != batch.upper():
+                    return "", "0000", [ret("E", "M7", "042", f"Batch {batch} does not "
+                                            "exist")], None
                 if float(item.get("ENTRY_QNT") or 0) > 1000:
-                    material = item.get("MATERIAL", "").lstrip("0")
+                    material = str(item.get("MATERIAL", "")).lstrip("0")
                     return "", "0000", [ret("E", "M7", "021", f"Deficit of SL Unrestricted-use "
                                             f"{item['ENTRY_QNT']} ST : {material} 1010 0001")], None
             self.next_doc += 1
-            posting = (ref, (str(self.next_doc), "2026", items))
-            return str(self.next_doc), "2026", [], posting
+            number, year = str(self.next_doc), "2026"
+            posting = (dict(header), [dict(item, origin="api") for item in items], number)
+            return number, year, [], posting
 
     def commit_document(self, posting):
         with self.lock:
             if posting:
-                self.material_documents.setdefault(posting[0], posting[1])
+                header, items, number = posting
+                self._store_document(header, items, number=number)
 
+    def _store_document(self, header, items, number=None, conf=None):
+        if number is None:
+            self.next_doc += 1
+            number = str(self.next_doc)
+        self.material_documents.append({
+            "number": number, "year": "2026", "header_txt": header.get("HEADER_TXT", ""),
+            "posting_date": header.get("PSTNG_DATE", ""), "items": items, "conf": conf})
 
-# ------------------------------------------------------------------- RFC face
-class CommunicationError(Exception):
-    """Named like pyrfc's: the addon classifies RFC errors by class name."""
+    # ----------------------------------------------------------- read backs
+    def document_texts(self):
+        return [doc["header_txt"] for doc in self.material_documents]
 
+    def ledger(self):
+        """Every quantity booked: {(order, material, movement type): quantity}, and the
+        confirmed yield per order under (order, "yield", "")."""
+        with self.lock:
+            booked = Counter()
+            for doc in self.material_documents:
+                for item in doc["items"]:
+                    material = str(item.get("MATERIAL_LONG") or item.get("MATERIAL")).lstrip("0")
+                    booked[(str(item.get("ORDERID", "")).lstrip("0"), material,
+                            item["MOVE_TYPE"])] += float(item["ENTRY_QNT"])
+            for conf in self.confirmations:
+                booked[(conf["ORDERID"].lstrip("0"), "yield", "")] += float(conf["YIELD"])
+            return dict(booked)
 
-class LogonError(Exception):
-    pass
+    def order_confirmations(self, order):
+        return [c for c in self.confirmations if c["ORDERID"].lstrip("0") == order.lstrip("0")]
 
-
-class FakeRfc:
-    """``factory(**logon) -> Connection`` implementing pyrfc's ``call`` on a SapBackend."""
-
-    def __init__(self, backend, user="RFC_USER", password="secret"):
-        self.backend = backend
-        self.user, self.password = user, password
-        self.down = False
-        self.lose_commit_answer = 0  # commits, then the answer is lost this many times
-        self.logons = []
-
-    def __call__(self, **params):
-        self.logons.append(params)
-        if self.down:
-            raise CommunicationError("partner '10.0.0.5:sapgw00' not reached")
-        if params.get("user") != self.user or params.get("passwd") != self.password:
-            raise LogonError("Name or password is incorrect (repeat logon)")
-        return _Connection(self)
-
-
-class _Connection:
-    def __init__(self, fake):
-        self.fake = fake
-        self.pending = []
-
-    def close(self):
-        self.pending = []
-
-    def call(self, function_name, **kwargs):
-        backend = self.fake.backend
-        if function_name == "RFC_PING":
-            return {}
-        if function_name == "BAPI_PRODORDCONF_CREATE_TT":
-            overall, details, postings = backend.confirm(
-                kwargs.get("TIMETICKETS", []), kwargs.get("POST_WRONG_ENTRIES", "0"))
-            self.pending.append(("conf", postings))
-            return {"RETURN": overall, "DETAIL_RETURN": details}
-        if function_name == "BAPI_GOODSMVT_CREATE":
-            number, year, rows, posting = backend.goods_movement(
-                kwargs["GOODSMVT_HEADER"], kwargs["GOODSMVT_CODE"], kwargs["GOODSMVT_ITEM"])
-            if posting:
-                self.pending.append(("doc", posting))
-            return {"MATERIALDOCUMENT": number, "MATDOCUMENTYEAR": year, "RETURN": rows,
-                    "GOODSMVT_HEADRET": {"MAT_DOC": number, "DOC_YEAR": year}}
-        if function_name == "BAPI_TRANSACTION_COMMIT":
-            for kind, posting in self.pending:
-                if kind == "conf":
-                    backend.commit_confirmations(posting)
-                else:
-                    backend.commit_document(posting)
-            self.pending = []
-            if self.fake.lose_commit_answer > 0:
-                self.fake.lose_commit_answer -= 1
-                raise CommunicationError("connection reset by peer after COMMIT WORK")
-            return {"RETURN": ret("", "", "000", "")}
-        if function_name == "BAPI_TRANSACTION_ROLLBACK":
-            self.pending = []
-            return {"RETURN": ret("", "", "000", "")}
-        if function_name == "BAPI_PRODORD_GET_LIST":
-            plant = (kwargs.get("PRODUCTION_PLANT_RANGE") or [{}])[0].get("LOW")
-            headers = []
-            for order in backend.orders.values():
-                if plant and order["ProductionPlant"] != plant:
-                    continue
-                status = "REL  PRC" if order["OrderIsReleased"] else "CRTD"
-                if order["OrderIsMarkedForDeletion"]:
-                    status += " DLFL"
-                headers.append({
-                    "ORDER_NUMBER": order["ManufacturingOrder"].zfill(12),
-                    "PRODUCTION_PLANT": order["ProductionPlant"],
-                    "MATERIAL": order["Material"], "TARGET_QUANTITY": order[
-                        "MfgOrderPlannedTotalQty"], "UNIT": order["ProductionUnit"],
-                    "PRODUCTION_START_DATE": "20261124", "PRODUCTION_FINISH_DATE": "20261125",
-                    "SYSTEM_STATUS": status})
-            return {"ORDER_HEADER": headers, "RETURN": ret("", "", "000", "")}
-        raise CommunicationError(f"function module {function_name} not found")
+    def local_date(self, stamp):
+        return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))

@@ -38,13 +38,13 @@ class TestOData(SapTestCase):
     def test_repull_dedups_and_a_change_becomes_an_update(self):
         self.flow._sap_pull_orders()
         checkpoint = self.flow.sap_checkpoint
-        self.assertIn("LastChangeDateTime ge datetimeoffset'2026-11-23T08:00:00Z'",
+        self.assertIn("LastChangeDateTime ge '20261123080000'",
                       self.flow._sap_pull_orders() and self.server.requests[-1][2]["$filter"])
         self.flow.sap_checkpoint = False
         summary = self.flow._sap_pull_orders()
         self.assertIn("0 new message(s), 3 unchanged", summary)
         self.assertEqual(self.flow.sap_checkpoint, checkpoint)
-        self.backend.orders["1000124"].update(MfgOrderPlannedTotalQty="80",
+        self.backend.orders["1000124"].update(TotalQuantity="80",
                                               LastChangeDateTime=self.changed(14))
         self.backend.orders["1000125"].update(OrderIsMarkedForDeletion=True,
                                               LastChangeDateTime=self.changed(14))
@@ -136,7 +136,7 @@ class TestOData(SapTestCase):
         message = self.send(self.odata, "production.order", payload, "OU-1")
         self.run_jobs()
         self.assertEqual(message.state, "done", message.last_error)
-        self.assertEqual(self.backend.orders["1000123"]["MfgOrderPlannedTotalQty"], "90")
+        self.assertEqual(self.backend.orders["1000123"]["TotalQuantity"], "90.000")
         self.assertEqual(self.backend.orders["1000123"]["etag_version"], 2)
         merge = [r for r in self.server.requests
                  if r[0] == "POST" and "A_ProductionOrder_2(" in r[1]]

@@ -39,7 +39,7 @@ class TestSapOrderToManufacturingOrder(SapTestCase):
         self.assertEqual((production.product_id, production.product_qty, production.state),
                          (self.bracket, 100, "confirmed"))
         self.assertEqual(production.mfg_source_connector_id, self.odata)
-        self.backend.orders["1000124"].update(MfgOrderPlannedTotalQty="80",
+        self.backend.orders["1000124"].update(TotalQuantity="80",
                                               LastChangeDateTime=self.changed(14))
         self.flow._sap_pull_orders()
         self.run_jobs()

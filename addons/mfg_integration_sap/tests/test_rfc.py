@@ -13,7 +13,8 @@ class TestRfc(SapTestCase):
         self.run_jobs()
         self.assertEqual(message.state, "done", message.last_error)
         self.assertIn("SAP confirmation 0000005001/00000001", message.result_summary)
-        self.assertEqual(list(self.backend.confirmations), [("1000123", "CONF-1")],
+        self.assertEqual([(c["ORDERID"], c["CONF_TEXT"]) for c in self.backend.confirmations],
+                         [("000001000123", "CONF-1")],
                          "posted and committed with the message key as CONF_TEXT")
         self.assertEqual(self.fake_rfc.logons[0]["client"], "100")
 
@@ -71,8 +72,8 @@ class TestRfc(SapTestCase):
         self.assertEqual(len(self.backend.confirmations), 0)
         self.run_jobs(ignore_eta=True)
         self.assertEqual((first.state, second.state), ("done", "done"))
-        numbers = [self.backend.confirmations[("1000123", key)][0] for key in ("CONF-O1",
-                                                                               "CONF-O2")]
+        numbers = {c["CONF_TEXT"]: c["CONF_NO"] for c in self.backend.confirmations}
+        numbers = [numbers[key] for key in ("CONF-O1", "CONF-O2")]
         self.assertLess(numbers[0], numbers[1], "posted in occurred_at order")
 
     def test_goods_issue_261_and_receipt_101(self):
@@ -80,7 +81,7 @@ class TestRfc(SapTestCase):
         receipt = self.send(self.rfc, "goods.receipt", RECEIPT, "GR-1")
         self.run_jobs()
         self.assertEqual((issue.state, receipt.state), ("done", "done"))
-        items = {ref: doc[2][0] for ref, doc in self.backend.material_documents.items()}
+        items = {doc["header_txt"]: doc["items"][0] for doc in self.backend.material_documents}
         self.assertEqual(items["GI-1"]["MOVE_TYPE"], "261")
         self.assertEqual(items["GI-1"]["MATERIAL"], "000000000040000815")
         self.assertEqual((items["GR-1"]["MOVE_TYPE"], items["GR-1"]["MVT_IND"]), ("101", "F"))
@@ -102,9 +103,10 @@ class TestRfc(SapTestCase):
         self.assertEqual(len(self.backend.material_documents), 1)
         self.run_jobs(ignore_eta=True)
         self.assertEqual(message.state, "done")
-        self.assertEqual(len(self.backend.material_documents), 1, "the re-send posted nothing new")
-        header_text = next(iter(self.backend.material_documents))
-        self.assertEqual(len(header_text), 25)
+        self.assertEqual(len(self.backend.material_documents), 1,
+                         "the retry found the document by its header text and sent nothing")
+        self.assertIn("already posted by an earlier send", message.result_summary)
+        self.assertEqual(len(self.backend.material_documents[0]["header_txt"]), 25)
 
     def test_pull_orders_with_get_list_dedups_unchanged_orders(self):
         self.backend.add_order("1000200", released=False)
@@ -114,7 +116,7 @@ class TestRfc(SapTestCase):
         self.assertIn("1 not released", first)
         self.assertIn("0 new message(s), 3 unchanged", flow._sap_pull_orders())
         self.assertEqual(self.Message.search_count([("source", "=", "SAP-RFC")]), 3)
-        self.backend.orders["1000123"]["MfgOrderPlannedTotalQty"] = "120"
+        self.backend.orders["1000123"]["TotalQuantity"] = "120"
         self.assertIn("1 new message(s)", flow._sap_pull_orders())
         update = self.Message.search([("source", "=", "SAP-RFC")]).filtered(
             lambda m: m.payload["action"] == "update")
