@@ -76,6 +76,7 @@ class ODataSimulator(LocalHttpServer):
         self.sessions = {}       # cookie -> csrf token
         self.requests = []       # (method, path, query)
         self.sleep_s = 0.0
+        self.slow_posts = 0      # the next N POSTs are answered after the client gave up
         self.malformed = False
         self.token_fetches = 0
         simulator = self
@@ -130,6 +131,9 @@ class ODataSimulator(LocalHttpServer):
                               {"WWW-Authenticate": 'Basic realm="SAP NetWeaver"'}, "text/html")
         if self.sleep_s:
             time.sleep(self.sleep_s)
+        if method == "POST" and self.slow_posts > 0:
+            self.slow_posts -= 1
+            time.sleep(1.0)
         cookie = (re.search(r"SAP_SESSIONID=(\w+)", handler.headers.get("Cookie", "")) or
                   [None, None])[1]
         extra = {}

@@ -1,0 +1,100 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""End to end against the simulated SAP's ledger: an order pulled from SAP becomes an MO, and
+its confirmation, component issue and goods receipt go back - each quantity booked exactly
+once, whichever side books the goods movements, also when SAP's answer is lost after the
+commit or the call times out after SAP posted. Standard SAP has no duplicate check: only the
+addon's lookup before a re-send keeps a retry from posting twice.
+"""
+from odoo.tests import tagged
+
+from .common import SapTestCase
+from .odata_server import ODataSimulator
+
+ORDER = "1000300"
+BOLT = "000000000040000815"
+
+
+@tagged("post_install", "-at_install")
+class TestExactlyOnce(SapTestCase):
+    def setUp(self):
+        super().setUp()
+        # Two bolts per bracket, backflushed; automatic goods receipt on the order.
+        self.backend.add_order(ORDER, qty=50, components=[(BOLT, 2.0, "ST", True)], auto_gr=True)
+        self.bracket = self.env["product.product"].create({"name": "Bracket SB-200",
+                                                           "is_storable": True})
+        for connector in (self.rfc, self.odata):
+            self.env["mfg.mapping"].create({"mapping_type": "product", "external_code": "SB-200",
+                                            "product_id": self.bracket.id,
+                                            "connector_id": connector.id})
+
+    def shop_floor(self, connector, prefix):
+        """What the plant reports for the order: 40 good, 80 bolts used, 40 received."""
+        return [
+            self.send(connector, "production.confirmation", {
+                "order_ref": ORDER, "work_center": "ASSY-1", "qty_good": 40, "qty_scrap": 0,
+                "uom": "ST", "final": True}, f"{prefix}-CONF", minute=1),
+            self.send(connector, "material.consumption", {
+                "order_ref": ORDER, "product": "40000815", "qty": 80, "uom": "ST"},
+                f"{prefix}-GI", minute=2),
+            self.send(connector, "goods.receipt", {
+                "order_ref": ORDER, "product": "SB-200", "qty": 40, "uom": "ST"},
+                f"{prefix}-GR", minute=3),
+        ]
+
+    def drain(self, messages, rounds=6):
+        for _round in range(rounds):
+            self.run_jobs(ignore_eta=True)
+            if all(m.state == "done" for m in messages):
+                return
+        self.fail([(m.key, m.state, m.last_error) for m in messages])
+
+    def assert_booked_once(self):
+        ledger = self.backend.ledger()
+        self.assertEqual(ledger.get((ORDER, "yield", "")), 40.0, ledger)
+        self.assertEqual(ledger.get((ORDER, "40000815", "261")), 80.0, ledger)
+        self.assertEqual(ledger.get((ORDER, "SB-200", "101")), 40.0, ledger)
+        self.assertEqual(len(ledger), 3, ledger)
+
+    def test_rfc_sap_books_goods_movements_lost_commit_reply(self):
+        self.rfc.sap_goods_movements = "sap"
+        flow = self.rfc.flow_ids.filtered(lambda f: f.direction == "in")
+        flow._sap_pull_orders()
+        self.run_jobs()
+        production = self.env["mrp.production"].search([("mfg_external_ref", "=", ORDER)])
+        self.assertEqual((production.product_id, production.product_qty), (self.bracket, 50))
+        self.fake_rfc.lose_commit_answer = 1
+        messages = self.shop_floor(self.rfc, "RS")
+        self.run_jobs()
+        self.assertEqual(messages[0].state, "failed", "committed in SAP, answer lost")
+        self.drain(messages)
+        self.assert_booked_once()
+        self.assertIn("already posted by an earlier send", messages[0].result_summary)
+        self.assertIn("Not sent: SAP books", messages[1].result_summary)
+        origins = sorted(i["origin"] for d in self.backend.material_documents for i in d["items"])
+        self.assertEqual(origins, ["auto_gr", "backflush"])
+
+    def test_rfc_odoo_books_goods_movements_lost_commit_replies(self):
+        # Odoo owns the goods movements: over RFC that needs orders without backflush and
+        # automatic goods receipt in SAP (the BAPI has no switch for it).
+        self.backend.orders[ORDER].update(auto_gr=False, components=[])
+        self.fake_rfc.lose_commit_answer = 3
+        messages = self.shop_floor(self.rfc, "RO")
+        self.drain(messages)
+        self.assert_booked_once()
+        self.assertEqual(sorted(i["origin"] for d in self.backend.material_documents
+                                for i in d["items"]), ["api", "api"])
+
+    def test_odata_odoo_books_goods_movements_timeout_after_posting(self):
+        server = ODataSimulator(self.backend).__enter__()
+        self.addCleanup(server.__exit__)
+        self.odata.write({"endpoint_url": server.url, "timeout_s": 0.4})
+        server.slow_posts = 3  # SAP posts each one, the answer comes too late
+        messages = self.shop_floor(self.odata, "OO")
+        self.run_jobs()
+        self.assertEqual(messages[0].state, "failed", "posted in SAP, answer too late")
+        self.drain(messages)
+        self.assertEqual(server.slow_posts, 0, "every posting timed out once")
+        self.assert_booked_once()
+        self.assertEqual(sorted(i["origin"] for d in self.backend.material_documents
+                                for i in d["items"]), ["api", "api"],
+                         "APIConfHasNoGoodsMovements kept SAP from backflushing as well")
