@@ -15,6 +15,7 @@ import base64
 import json
 import re
 import secrets
+import threading
 import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
@@ -77,6 +78,8 @@ class ODataSimulator(LocalHttpServer):
         self.requests = []       # (method, path, query)
         self.sleep_s = 0.0
         self.slow_posts = 0      # the next N POSTs are answered after the client gave up
+        self.in_flight = 0
+        self.idle = threading.Condition()
         self.malformed = False
         self.token_fetches = 0
         simulator = self
@@ -91,16 +94,34 @@ class ODataSimulator(LocalHttpServer):
                 pass
 
             def do_GET(self):  # noqa: N802
-                simulator._handle(self, "GET")
+                simulator._counted(self, "GET")
 
             def do_POST(self):  # noqa: N802
-                simulator._handle(self, "POST")
+                simulator._counted(self, "POST")
 
             def do_PATCH(self):  # noqa: N802
-                simulator._handle(self, "PATCH")
+                simulator._counted(self, "PATCH")
 
         self._serve(Handler)
         self.url = self.base_url
+
+    def wait_idle(self, timeout=5.0):
+        """Wait until requests the client gave up on have been processed (SAP finishes
+        what it started): the next test step then sees their postings."""
+        with self.idle:
+            self.idle.wait_for(lambda: self.in_flight == 0, timeout)
+
+    def _counted(self, handler, method):
+        with self.idle:
+            self.in_flight += 1
+        try:
+            self._handle(handler, method)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out and closed the connection: SAP's answer is lost
+        finally:
+            with self.idle:
+                self.in_flight -= 1
+                self.idle.notify_all()
 
     def expire_tokens(self):
         self.sessions = {cookie: None for cookie in self.sessions}
