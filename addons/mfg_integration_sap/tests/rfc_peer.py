@@ -21,6 +21,11 @@ class ExternalRuntimeError(Exception):
     """pyrfc's error for RFC_INVALID_PARAMETER / RFC_CONVERSION_FAILURE."""
 
 
+class WorkerKilled(BaseException):
+    """The Odoo worker dies (kill -9) right after SAP committed: nothing of the job's
+    transaction survives, the posting in SAP does."""
+
+
 class FakeRfc:
     """``factory(**logon) -> Connection`` implementing pyrfc's ``call`` on a SapBackend."""
 
@@ -29,6 +34,7 @@ class FakeRfc:
         self.user, self.password = user, password
         self.down = False
         self.lose_commit_answer = 0  # commits, then the answer is lost this many times
+        self.die_after_commit = 0    # commits, then the calling worker dies
         self.logons = []
         self.refused = []            # (function, problems) of calls SAP refused
 
@@ -88,6 +94,9 @@ class _Connection:
             else:
                 backend.commit_document(posting)
         self.pending = []
+        if self.fake.die_after_commit > 0:
+            self.fake.die_after_commit -= 1
+            raise WorkerKilled("worker killed after COMMIT WORK")
         if self.fake.lose_commit_answer > 0:
             self.fake.lose_commit_answer -= 1
             raise CommunicationError("connection reset by peer after COMMIT WORK")

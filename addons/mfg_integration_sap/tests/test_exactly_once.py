@@ -9,6 +9,7 @@ from odoo.tests import tagged
 
 from .common import SapTestCase
 from .odata_server import ODataSimulator
+from .rfc_peer import WorkerKilled
 
 ORDER = "1000300"
 BOLT = "000000000040000815"
@@ -100,3 +101,32 @@ class TestExactlyOnce(SapTestCase):
         self.assertEqual(sorted(i["origin"] for d in self.backend.material_documents
                                 for i in d["items"]), ["api", "api"],
                          "APIConfHasNoGoodsMovements kept SAP from backflushing as well")
+
+    def test_worker_killed_after_sap_committed(self):
+        """kill -9 between SAP's commit and Odoo's: the job's transaction is gone, queue_job
+        finds the job dead and requeues it with its try counter raised."""
+        self.rfc.sap_goods_movements = "sap"
+        self.fake_rfc.die_after_commit = 1
+        message = self.send(self.rfc, "production.confirmation", {
+            "order_ref": ORDER, "work_center": "ASSY-1", "qty_good": 40, "qty_scrap": 0,
+            "uom": "ST", "final": True}, "KILL-CONF")
+        job = self.pending_jobs()
+        try:
+            with self.env.cr.savepoint():
+                self.run_jobs()
+        except WorkerKilled:
+            pass
+        else:
+            self.fail(f"worker not killed: {message.state} {message.last_error} "
+                      f"{self.backend.confirmations} {self.fake_rfc.die_after_commit}")
+        self.env.invalidate_all()
+        self.assertEqual((message.state, message.attempts, job.state),
+                         ("received", 0, "pending"), "nothing of the dead run survived")
+        self.assertEqual(len(self.backend.confirmations), 1, "but SAP has the posting")
+        job.retry += 1  # what queue_job's requeue_dead_jobs does to a dead started job
+        self.run_jobs()
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertIn("already posted by an earlier send", message.result_summary)
+        ledger = self.backend.ledger()
+        self.assertEqual(ledger[(ORDER, "yield", "")], 40.0, "confirmed once")
+        self.assertEqual(ledger[(ORDER, "SB-200", "101")], 40.0, "received once (auto GR)")
