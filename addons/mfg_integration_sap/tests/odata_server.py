@@ -201,6 +201,11 @@ class ODataSimulator(LocalHttpServer):
             return self._order_entity(method, match.group(1), body, headers)
         if service == PRODUCT_SRV and resource == "A_Product":
             rows = self.backend.products
+            # The simulator only answers what SAP can answer: test data of the wrong shape
+            # is the test's mistake, reported as such instead of being served.
+            problems = [p for row in rows for p in body_problems(TYPES["A_Product"], row, TYPES)]
+            if problems:
+                return 500, gateway_error("SIMULATOR", "; ".join(problems)), {}
             return 200, {"d": {"results": rows}}, {}
         if method == "GET" and service == CONF_SRV and resource == "ProdnOrdConf2":
             return self._conf_list(query)

@@ -4,8 +4,9 @@ Source: the services' $metadata (EDMX) as SAP publishes them on the SAP Business
 read here through SAP CAP's ``cds import`` of that EDMX (which keeps every property, its
 Edm type, MaxLength, Precision/Scale): API_PRODUCTION_ORDER_2_SRV (e.g. floliver/cap-tree,
 srv/external/API_PRODUCTION_ORDER_2_SRV.cds), API_MATERIAL_DOCUMENT_SRV
-(Dawood-Ghaznavi/Invoice_Management, srv/external/API_MATERIAL_DOCUMENT_SRV.cds) and
-API_PROD_ORDER_CONFIRMATION_2_SRV (a customer copy of it with the same entity types).
+(Dawood-Ghaznavi/Invoice_Management, srv/external/API_MATERIAL_DOCUMENT_SRV.cds),
+API_PROD_ORDER_CONFIRMATION_2_SRV (a customer copy of it with the same entity types) and
+API_PRODUCT_SRV (A_Product, A_ProductDescription).
 CDS ``Date`` with sap:display-format Date is Edm.DateTime, ``Time`` is Edm.Time,
 ``String(n)`` is Edm.String MaxLength n, ``Decimal(p, s)`` Edm.Decimal, ``UUID`` Edm.Guid.
 
@@ -81,5 +82,14 @@ MATERIAL_DOCUMENT = EntityType(
         "GoodsMovementCode": S(2),
     }, navigation={"to_MaterialDocumentItem": "A_MaterialDocumentItem"}, updatable=False)
 
+# API_PRODUCT_SRV: A_Product and its descriptions (read-only here: the material master pull).
+PRODUCT_DESCRIPTION = EntityType("A_ProductDescription", ["Product", "Language"], {
+    "Product": S(40), "Language": S(2), "ProductDescription": S(40)})
+PRODUCT = EntityType("A_Product", ["Product"], {
+    "Product": S(40), "ProductType": S(4), "CrossPlantStatus": S(2), "BaseUnit": S(3),
+    "ProductGroup": S(9), "IsMarkedForDeletion": BOOL, "ProductOldID": S(40),
+    "CreationDate": DATE, "LastChangeDate": DATE,
+}, navigation={"to_Description": "A_ProductDescription"})
+
 TYPES = {t.name: t for t in (PRODUCTION_ORDER, CONFIRMATION, MATERIAL_DOCUMENT,
-                             MATERIAL_DOCUMENT_ITEM)}
+                             MATERIAL_DOCUMENT_ITEM, PRODUCT, PRODUCT_DESCRIPTION)}
