@@ -16,6 +16,6 @@ from .validation import (  # noqa: F401
     validate_envelope,
     validate_payload,
 )
-from .values import MAX_DEPTH, find_bad_value  # noqa: F401
+from .values import MAX_DEPTH, find_bad_value, storable_copy  # noqa: F401
 
 __version__ = "1.0.0"

@@ -68,6 +68,28 @@ def find_bad_value(value, path="", max_depth=MAX_DEPTH):
     return None
 
 
+def storable_copy(value, max_depth=MAX_DEPTH):
+    """A copy of ``value`` PostgreSQL can store: non-finite numbers become None, NUL and
+    lone surrogates are dropped from strings, nesting past ``max_depth`` becomes None.
+    For values that must be kept (an outbound message, with its problem named) rather than
+    refused."""
+    def clean(current, depth):
+        if isinstance(current, str):
+            return current.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8") \
+                if _string_problem(current) else current
+        if isinstance(current, float):
+            return current if math.isfinite(current) else None
+        if isinstance(current, (dict, list, tuple)) and depth >= max_depth:
+            return None
+        if isinstance(current, dict):
+            return {clean(str(key), depth): clean(item, depth + 1)
+                    for key, item in current.items()}
+        if isinstance(current, (list, tuple)):
+            return [clean(item, depth + 1) for item in current]
+        return current
+    return clean(value, 0)
+
+
 def occurred_at_in_range(parsed):
     """``parsed`` (aware datetime) converted to UTC, or None when outside the accepted range.
 

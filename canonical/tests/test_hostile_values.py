@@ -63,3 +63,21 @@ def test_walk_survives_depth_beyond_the_recursion_limit():
     for _ in range(100_000):
         deep = [deep]
     assert find_bad_value(deep)[1].startswith("nested deeper")
+
+
+def test_storable_copy_nulls_what_cannot_be_stored_and_keeps_the_rest():
+    from mfg_canonical import storable_copy
+
+    deep = current = {}
+    for _level in range(40):
+        current["x"] = {}
+        current = current["x"]
+    value = {"qty": float("nan"), "inf": float("-inf"), "ok": 1.5, "text": "a\x00b",
+             "lone": "x\ud800y", "items": [float("inf"), 2, "fine"], "deep": deep}
+    copy = storable_copy(value)
+    assert find_bad_value(copy) is None
+    assert (copy["qty"], copy["inf"], copy["ok"]) == (None, None, 1.5)
+    assert (copy["text"], copy["lone"]) == ("ab", "xy")
+    assert copy["items"] == [None, 2, "fine"]
+    json.dumps(copy, allow_nan=False)
+    assert value["qty"] != value["qty"], "the original is left alone"

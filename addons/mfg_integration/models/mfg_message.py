@@ -3,7 +3,7 @@ import collections
 import json
 import logging
 
-from mfg_canonical import ENVELOPE_FIELDS
+from mfg_canonical import ENVELOPE_FIELDS, find_bad_value, storable_copy
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -222,10 +222,17 @@ class MfgMessage(models.Model):
     @api.model
     def create_outbound(self, connector, canonical_type, payload, key, occurred_at=None,
                         correlation_id=None, plant=None):
-        """Put an Odoo-originated message in the outbox of ``connector``."""
+        """Put an Odoo-originated message in the outbox of ``connector``.
+
+        A payload holding a value no message can carry (NaN, a NUL character...) is kept,
+        not lost: stored with that value nulled, in ``exception`` with the path of the value,
+        for a person to correct (audited payload edit) and retry."""
         flow = self.env["mfg.flow"].sudo().search([
             ("connector_id", "=", connector.id), ("canonical_type", "=", canonical_type),
             ("direction", "=", "out")], limit=1)
+        bad = find_bad_value(payload, path="payload")
+        if bad:
+            payload = storable_copy(payload)
         message = self.sudo().create({
             "key": key,
             "source": connector.code,
@@ -240,12 +247,13 @@ class MfgMessage(models.Model):
             "company_id": connector.company_id.id,
             "direction": "out",
             "ordering_key": flow.ordering_key_of(payload) if flow else False,
-            "state": "received" if flow else "exception",
-            "last_error": False if flow else _("No active outbound flow for type %s.",
-                                               canonical_type),
+            "state": "received" if flow and not bad else "exception",
+            "last_error": _("%(path)s: %(reason)s (stored as null); correct the payload, "
+                            "then retry.", path=bad[0], reason=bad[1]) if bad else
+            False if flow else _("No active outbound flow for type %s.", canonical_type),
             "name": f"{canonical_type}/{key}",
         })
-        if flow:
+        if flow and not bad:
             message._enqueue_processing()
         return message
 

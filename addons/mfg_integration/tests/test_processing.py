@@ -170,6 +170,22 @@ class TestProcessing(MfgTestCase):
             self.assertEqual(messages[2].attempts, 0, "waiting for the limit is not a failure")
             self.assertEqual(len(receiver.requests), 3)
 
+    def test_outbound_payload_with_an_unstorable_value_is_kept_in_exception(self):
+        hostile = self.Message.create_outbound(
+            self.mes, "production.order", {"order_ref": "MO-NAN", "product": "BRKT",
+                                           "qty": float("nan"), "uom": "EA\x00"}, "nan-1")
+        fine = self.outbound("fine-1", order_ref="MO-FINE")
+        self.assertEqual(hostile.state, "exception")
+        self.assertIn("payload.", hostile.last_error)
+        self.assertEqual((hostile.payload["qty"], hostile.payload["order_ref"]), (None, "MO-NAN"))
+        self.assertEqual(fine.state, "received", "the next one is not affected")
+        with Receiver() as receiver:
+            self.mes.endpoint_url = receiver.url
+            self.run_jobs()
+        self.assertEqual((hostile.state, fine.state), ("exception", "done"),
+                         "not sent until a person corrects it")
+        self.assertEqual(len(receiver.requests), 1)
+
     def test_outbound_retry_does_not_block_inbound_of_the_same_order(self):
         with Receiver(statuses=[503]) as receiver:
             self.mes.endpoint_url = receiver.url

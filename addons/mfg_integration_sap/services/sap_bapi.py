@@ -4,6 +4,7 @@ Pure functions without Odoo or transport: the RFC, SOAP and OData transports sen
 same content, and the simulators in the tests read it back with the same field names
 SAP uses (TIMETICKETS, GOODSMVT_ITEM, ProdnOrdConf2, A_MaterialDocumentHeader...).
 """
+import math
 import re
 from datetime import date, datetime, timezone
 
@@ -43,12 +44,12 @@ def confirmation_timeticket(payload, key, plant="", posting_date=None):
     """production.confirmation -> one BAPI_PP_TIMETICKET row of BAPI_PRODORDCONF_CREATE_TT."""
     _require(payload, "order_ref", "uom")
     ticket = {
-        "ORDERID": sap_number(payload["order_ref"], 12),
-        "OPERATION": sap_number(payload.get("operation") or "0010", 4),
+        "ORDERID": sap_key(payload["order_ref"], 12, "order"),
+        "OPERATION": sap_key(payload.get("operation") or "0010", 4, "operation"),
         "PLANT": plant or "",
         "WORK_CNTR": (payload.get("work_center") or "")[:8],
-        "YIELD": float(payload.get("qty_good") or 0),
-        "SCRAP": float(payload.get("qty_scrap") or 0),
+        "YIELD": sap_quantity(payload.get("qty_good"), "qty_good"),
+        "SCRAP": sap_quantity(payload.get("qty_scrap"), "qty_scrap"),
         "CONF_QUAN_UNIT": sap_unit(payload["uom"]),
         # Domain AUERU: " " partial, "1" automatic final (SAP decides), "X" final.
         "FIN_CONF": "X" if payload.get("final") else " ",
@@ -58,6 +59,31 @@ def confirmation_timeticket(payload, key, plant="", posting_date=None):
     if posting_date:
         ticket["POSTG_DATE"] = posting_date.strftime("%Y%m%d")
     return ticket
+
+
+# QUAN 13,3: ten digits before the decimal point.
+MAX_QUANTITY = 10 ** 10
+
+
+def sap_quantity(value, name):
+    """A quantity that fits SAP's QUAN 13,3 (pyrfc refuses the whole call - every row of a
+    batch - for one value that does not fit, so it is refused here, for its row only)."""
+    try:
+        number = float(value or 0)
+    except (TypeError, ValueError):
+        raise SapBusinessError(f"{name} {str(value)[:30]!r} is not a number") from None
+    if not math.isfinite(number) or number < 0 or number >= MAX_QUANTITY:
+        raise SapBusinessError(f"{name} {number!r} does not fit SAP's quantity field "
+                               "(0 to 9,999,999,999.999)")
+    return round(number, 3)
+
+
+def sap_key(value, width, name):
+    """An order number (CHAR12, ALPHA) or operation (CHAR4): too long is this row's error."""
+    text = sap_number(value, width)
+    if len(text) > width:
+        raise SapBusinessError(f"{name} {text[:40]!r} is longer than SAP's {width} characters")
+    return text
 
 
 def sap_unit(code):
@@ -98,9 +124,9 @@ def goods_movement(canonical_type, payload, key, plant, storage_location, postin
         "PLANT": plant or "",
         "STGE_LOC": payload.get("location") or storage_location or "",
         "MOVE_TYPE": movement_type,
-        "ENTRY_QNT": float(payload["qty"]),
+        "ENTRY_QNT": sap_quantity(payload["qty"], "qty"),
         "ENTRY_UOM": sap_unit(payload["uom"]),
-        "ORDERID": sap_number(payload["order_ref"], 12),
+        "ORDERID": sap_key(payload["order_ref"], 12, "order"),
         "BATCH": sap_batch(payload.get("lot")),
     }
     if movement_type == "101":

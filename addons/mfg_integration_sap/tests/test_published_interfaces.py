@@ -182,3 +182,27 @@ class TestPublishedRfc(SapTestCase):
         self.assertNotIn("MATERIAL", items["GI-LONG"])
         self.assertEqual(too_long.state, "exception")
         self.assertIn("10-character batch", too_long.last_error)
+
+    def test_a_hostile_row_never_blocks_its_batch(self):
+        """pyrfc refuses a whole call for one value that does not fit its field: such rows are
+        refused on their own, before the call, and the rest of the batch goes through."""
+        self.batched(self.rfc)
+        hostile = [dict(CONFIRMATION, qty_good=1e12), dict(CONFIRMATION, qty_scrap=float("nan")),
+                   dict(CONFIRMATION, operation="ASSEMBLY-STEP-1"),
+                   dict(CONFIRMATION, order_ref="1000123-EXTRA-LONG"),
+                   dict(CONFIRMATION, qty_good="forty")]
+        good = [self.send(self.rfc, "production.confirmation", CONFIRMATION, f"CONF-OK{i}")
+                for i in range(2)]
+        bad = [self.Message.create_outbound(self.rfc, "production.confirmation", payload,
+                                            f"CONF-H{i}")
+               for i, payload in enumerate(hostile)]
+        self.run_batch()
+        self.assertEqual([m.state for m in good], ["done", "done"],
+                         [m.last_error for m in good])
+        self.assertFalse(self.fake_rfc.refused, "no call was refused as a whole")
+        for message in bad:
+            self.assertEqual(message.state, "exception", message.key)
+            self.assertTrue(message.last_error, message.key)
+        self.assertIn("payload.qty_scrap: not a finite number", bad[1].last_error,
+                      "NaN is kept (as null) with its reason, not lost")
+        self.assertEqual(len(self.backend.confirmations), 2)
