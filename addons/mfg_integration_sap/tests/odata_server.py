@@ -79,6 +79,7 @@ class ODataSimulator(LocalHttpServer):
         self.sleep_s = 0.0
         self.slow_posts = 0      # the next N POSTs are answered after the client gave up
         self.in_flight = 0
+        self.lost_answers = 0
         self.idle = threading.Condition()
         self.malformed = False
         self.token_fetches = 0
@@ -117,7 +118,8 @@ class ODataSimulator(LocalHttpServer):
         try:
             self._handle(handler, method)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client timed out and closed the connection: SAP's answer is lost
+            # The client timed out and closed the connection: SAP's answer is lost.
+            self.lost_answers += 1
         finally:
             with self.idle:
                 self.in_flight -= 1
