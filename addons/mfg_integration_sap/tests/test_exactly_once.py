@@ -111,14 +111,13 @@ class TestExactlyOnce(SapTestCase):
             "order_ref": ORDER, "work_center": "ASSY-1", "qty_good": 40, "qty_scrap": 0,
             "uom": "ST", "final": True}, "KILL-CONF")
         job = self.pending_jobs()
+        killed = None
         try:
             with self.env.cr.savepoint():
                 self.run_jobs()
-        except WorkerKilled:
-            pass
-        else:
-            self.fail(f"worker not killed: {message.state} {message.last_error} "
-                      f"{self.backend.confirmations} {self.fake_rfc.die_after_commit}")
+        except WorkerKilled as exc:
+            killed = exc
+        self.assertIsNotNone(killed, f"worker not killed: {message.state} {message.last_error}")
         self.env.invalidate_all()
         self.assertEqual((message.state, message.attempts, job.state),
                          ("received", 0, "pending"), "nothing of the dead run survived")
