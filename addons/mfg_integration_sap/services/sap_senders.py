@@ -52,7 +52,13 @@ def _caller(connector, session=None):
     if session is not None:
         return session.call
     service = connector._sap_soap_service()
-    return lambda function, **params: sap_soap.call(service, function, **params)
+
+    def call(function, **params):
+        # ABAP tables travel as <item> sequences in SAP's WSDLs.
+        return sap_soap.call(service, function, **{
+            name: sap_soap.table(value) if isinstance(value, list) else value
+            for name, value in params.items()})
+    return call
 
 
 # ------------------------------------------------------------- confirmations
@@ -103,8 +109,6 @@ def _send_tickets(call, built, locks, session):
         return outcomes
     tickets = [ticket for _row, ticket in todo]
     params = {"POST_WRONG_ENTRIES": POST_WRONG_ENTRIES, "TESTRUN": ""}
-    if session is None:
-        tickets = sap_soap.table(tickets)
     result = call(CONFIRMATION_BAPI, TIMETICKETS=tickets, **params)
     row_outcomes = _confirmation_outcomes(result, [row.message_id for row, _t in todo], locks)
     if session is not None:
@@ -205,10 +209,8 @@ def _send_documents(call, built, locks, session):
             if found:
                 outcomes[row.message_id] = _already("material document", found)
                 continue
-            if session is None:
-                result = call(GOODS_MOVEMENT_BAPI, GOODSMVT_HEADER=params["GOODSMVT_HEADER"],
-                              GOODSMVT_CODE=params["GOODSMVT_CODE"],
-                              GOODSMVT_ITEM=sap_soap.table(params["GOODSMVT_ITEM"]))
+            if session is None:  # SOAP: each call is its own LUW
+                result = call(GOODS_MOVEMENT_BAPI, **params)
                 outcomes[row.message_id] = _goods_movement_outcome(result, locks)
                 continue
             result = call(GOODS_MOVEMENT_BAPI, TESTRUN="", **params)

@@ -14,7 +14,10 @@ from lxml import etree
 
 from odoo.addons.mfg_integration.tests.common import LocalHttpServer
 
+from .rfc_peer import FakeRfc, _Connection
 from .sap_backend import SapBackend
+
+LOOKUPS = ("BAPI_PRODORDCONF_GETLIST", "BAPI_PRODORDCONF_GETDETAIL", "BAPI_GOODSMVT_GETITEMS")
 
 WSDL_PATH = os.path.join(os.path.dirname(__file__), "sap_mfg_bapi.wsdl")
 SERVICE_PATH = "/sap/bc/srt/rfc/sap/zmfg_production_bapi/100/zmfg/binding"
@@ -126,6 +129,12 @@ class SoapSimulator(LocalHttpServer):
                 params.get("GOODSMVT_ITEM") or [])
             self.backend.commit_document(posting)
             result = {"MATDOCUMENTYEAR": year, "MATERIALDOCUMENT": number, "RETURN": rows}
+        elif operation in LOOKUPS:
+            # The read BAPIs answer as they do over RFC (the same function modules).
+            result = getattr(_Connection(FakeRfc(self.backend)), "_" + operation.lower())(
+                **{k: (v if v != "" else []) for k, v in params.items()})
+            result = {k: v for k, v in result.items()
+                      if k in ("CONFIRMATIONS", "CONF_DETAIL", "GOODSMVT_HEADER", "RETURN")}
         else:
             return self._send(handler, 500, fault("soap-env:Client",
                                                   f"Operation {operation} not supported"))
