@@ -90,7 +90,8 @@ class SapIdocController(http.Controller):
         flow = env["mfg.flow"].sudo().search([
             ("connector_id", "=", connector.id), ("canonical_type", "=", "production.order"),
             ("direction", "=", "in")], limit=1)
-        orders = [order for _docnum, order in sap_idoc.loipro_orders(idocs)]
+        orders = [order for _docnum, order in sap_idoc.loipro_orders(
+            idocs, connector.sap_timezone or "UTC")]
         envelopes, skipped = flow._sap_order_envelopes(connector, orders)
         result = env["mfg.message"].ingest(envelopes) if envelopes else \
             {"accepted": 0, "duplicates": 0, "rejected": []}

@@ -32,6 +32,7 @@ def parse(data):
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise IdocError(f"not well-formed XML: {exc}") from None
+    root = _unwrapped(root)
     idocs = root.findall("IDOC")
     if not idocs:
         raise IdocError(f"root <{root.tag}> has no <IDOC> element")
@@ -44,6 +45,23 @@ def parse(data):
     if len(message_types) != 1:
         raise IdocError(f"mixed message types in one document: {sorted(message_types)}")
     return message_types.pop(), idocs
+
+
+def _unwrapped(root):
+    """The IDoc document without namespaces and without a SOAP envelope: an IDoc sent
+    through SAP's SOAP port (SOAMANAGER / PI) arrives as
+    ``soap:Envelope/soap:Body/ns:LOIPRO05`` with namespaced elements."""
+    for element in root.iter():
+        if isinstance(element.tag, str):
+            element.tag = etree.QName(element).localname
+    if root.tag == "Envelope":
+        body = root.find("Body")
+        documents = [child for child in body if isinstance(child.tag, str)] \
+            if body is not None else []
+        if len(documents) != 1:
+            raise IdocError("SOAP envelope: expected exactly one IDoc document in its Body")
+        root = documents[0]
+    return root
 
 
 def _text(element, tag, default=""):
@@ -59,8 +77,12 @@ def _number(element, tag):
         raise IdocError(f"<{tag}> is not a number: {text!r}") from None
 
 
-def loipro_orders(idocs):
-    """LOIPRO IDocs -> [(docnum, normalized order dict)] (see sap_bapi.order_payload)."""
+def loipro_orders(idocs, tz_name="UTC"):
+    """LOIPRO IDocs -> [(docnum, normalized order dict)] (see sap_bapi.order_payload).
+
+    Segment hierarchy of LOIPRO05 (WE60): E1AFKOL (order header) > E1AFFLL (sequence) >
+    E1AFVOL (operation) > E1RESBL (component assigned to that operation). Dates and times
+    (GSTRS/GSUZS, GLTRS/GLUZS) are the plant's local time, ``tz_name``."""
     orders = []
     for idoc in idocs:
         docnum = plain_number(_text(idoc.find("EDI_DC40"), "DOCNUM"))
@@ -71,20 +93,22 @@ def loipro_orders(idocs):
                 raise IdocError(f"IDoc {docnum}: E1AFKOL needs AUFNR and MATNR")
             statuses = {_text(status, "STAT") for status in header.findall("E1JSTKL")}
             try:
-                date_start = sap_date_time(_text(header, "GSTRS"), _text(header, "GSUZS"))
-                date_end = sap_date_time(_text(header, "GLTRS"), _text(header, "GLUZS"))
+                date_start = sap_date_time(_text(header, "GSTRS"), _text(header, "GSUZS"),
+                                           tz_name)
+                date_end = sap_date_time(_text(header, "GLTRS"), _text(header, "GLUZS"),
+                                         tz_name)
             except ValueError as exc:
                 raise IdocError(f"IDoc {docnum} order {order_ref}: bad date: {exc}") from None
             operations = [{
                 "name": _text(op, "LTXA1") or _text(op, "VORNR"),
                 "work_center": _text(op, "ARBPL"),
                 "sequence": int(_text(op, "VORNR") or 0),
-            } for op in header.findall("E1AFFLL/E1FVOLL") if _text(op, "ARBPL")]
+            } for op in header.findall("E1AFFLL/E1AFVOL") if _text(op, "ARBPL")]
             components = [{
                 "product": plain_number(_text(res, "MATNR")),
                 "qty": _number(res, "BDMNG"),
                 "uom": _text(res, "MEINS"),
-            } for res in header.findall("E1RESBL") if _text(res, "MATNR")]
+            } for res in header.findall("E1AFFLL/E1AFVOL/E1RESBL") if _text(res, "MATNR")]
             orders.append((docnum, {
                 "order_ref": order_ref,
                 "product": product,

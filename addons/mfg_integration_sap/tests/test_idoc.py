@@ -6,23 +6,31 @@ from datetime import datetime, timedelta
 from odoo.tests import HttpCase, new_test_user, tagged
 
 LOIPRO = b"""<?xml version="1.0" encoding="UTF-8"?>
-<LOIPRO01>
+<LOIPRO05>
   <IDOC BEGIN="1">
     <EDI_DC40 SEGMENT="1"><TABNAM>EDI_DC40</TABNAM><DOCNUM>0000000000731001</DOCNUM>
-      <IDOCTYP>LOIPRO01</IDOCTYP><MESTYP>LOIPRO</MESTYP><SNDPRN>S4HCLNT100</SNDPRN></EDI_DC40>
+      <IDOCTYP>LOIPRO05</IDOCTYP><MESTYP>LOIPRO</MESTYP><SNDPRN>S4HCLNT100</SNDPRN></EDI_DC40>
     <E1AFKOL SEGMENT="1">
       <AUFNR>000001000123</AUFNR><AUART>PP01</AUART><MATNR>SB-200</MATNR><WERKS>1010</WERKS>
       <GAMNG>100.000</GAMNG><GMEIN>ST</GMEIN>
       <GSTRS>20261124</GSTRS><GSUZS>060000</GSUZS><GLTRS>20261125</GLTRS><GLUZS>140000</GLUZS>
       <E1JSTKL SEGMENT="1"><STAT>I0001</STAT></E1JSTKL>
       <E1JSTKL SEGMENT="1"><STAT>I0002</STAT></E1JSTKL>
-      <E1AFFLL SEGMENT="1"><E1FVOLL SEGMENT="1"><VORNR>0010</VORNR><ARBPL>ASSY-1</ARBPL>
-        <LTXA1>Assemble bracket</LTXA1></E1FVOLL></E1AFFLL>
-      <E1RESBL SEGMENT="1"><MATNR>000000000040000815</MATNR><BDMNG>400.000</BDMNG>
-        <MEINS>ST</MEINS></E1RESBL>
+      <E1AFFLL SEGMENT="1"><APLFL>000000</APLFL>
+        <E1AFVOL SEGMENT="1"><VORNR>0010</VORNR><ARBPL>ASSY-1</ARBPL>
+          <LTXA1>Assemble bracket</LTXA1>
+          <E1RESBL SEGMENT="1"><MATNR>000000000040000815</MATNR><BDMNG>400.000</BDMNG>
+            <MEINS>ST</MEINS></E1RESBL></E1AFVOL></E1AFFLL>
     </E1AFKOL>
   </IDOC>
-</LOIPRO01>"""
+</LOIPRO05>"""
+# The same IDoc as SAP's SOAP port sends it: enveloped, every element namespaced.
+SOAP_LOIPRO = (b'<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/">'
+               b'<soap-env:Header/><soap-env:Body>'
+               + LOIPRO.split(b"?>", 1)[1].replace(b"<LOIPRO05>", b'<n0:LOIPRO05 xmlns:n0='
+                                                   b'"urn:sap-com:document:sap:idoc:messages">')
+               .replace(b"</LOIPRO05>", b"</n0:LOIPRO05>")
+               + b"</soap-env:Body></soap-env:Envelope>")
 MATMAS = b"""<MATMAS05><IDOC BEGIN="1">
   <EDI_DC40 SEGMENT="1"><DOCNUM>0000000000731002</DOCNUM><IDOCTYP>MATMAS05</IDOCTYP>
     <MESTYP>MATMAS</MESTYP></EDI_DC40>
@@ -78,6 +86,17 @@ class TestIdocEndpoint(HttpCase):
         self.assertEqual(message.create_uid, self.api_user)
         again = self.post(LOIPRO)
         self.assertEqual(again.json()["duplicates"], 1, "the same IDoc twice is one message")
+
+    def test_loipro_through_a_soap_port_in_the_plant_time_zone(self):
+        self.env["mfg.connector"].search([("code", "=", "SAP-IDOC")]).sap_timezone = \
+            "Europe/Berlin"
+        response = self.post(SOAP_LOIPRO.replace(b"731001", b"731009"))
+        self.assertEqual(response.status_code, 202, response.text)
+        message = self.env["mfg.message"].search([("key", "=", "SAP-PRD:1000123:IDOC731009")])
+        self.assertEqual(message.payload["date_start"], "2026-11-24T05:00:00+00:00",
+                         "06:00 in the plant is 05:00 UTC")
+        self.assertEqual(message.payload["components"][0]["qty"], 400.0,
+                         "components under their operation (E1AFVOL/E1RESBL)")
 
     def test_authentication_and_binding_are_required(self):
         self.assertEqual(self.post(LOIPRO, key=False).status_code, 401)
