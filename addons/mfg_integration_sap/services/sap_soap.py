@@ -3,9 +3,15 @@
 SAP publishes RFC-enabled function modules (BAPIs) as SOAP services in the namespace
 ``urn:sap-com:document:sap:rfc:functions``: the operation is the function module name and
 its parameters keep their ABAP names, so the BAPI structures built in ``sap_bapi`` go
-through unchanged. The SOAP runtime commits the LUW at the end of each successful call.
+through unchanged. Services generated with "mc-style" name mapping (namespace
+``urn:sap-com:document:sap:soap:functions:mc-style``) drop the underscores and capitalise
+each part instead (``BAPI_PRODORDCONF_CREATE_TT`` -> ``BapiProdordconfCreateTt``,
+``CONF_NO`` -> ``ConfNo``; table rows stay ``item``): ``call`` finds out which naming the
+WSDL uses from its operations and translates both ways. The SOAP runtime commits the LUW
+at the end of each successful call.
 """
 import os
+import re
 import tempfile
 
 import requests
@@ -92,12 +98,43 @@ def forget_clients():
     _CLIENTS.clear()
 
 
+def mc_name(abap_name):
+    """SAP's mc-style name of an ABAP name: underscores dropped, each part capitalised."""
+    if abap_name == "item":
+        return abap_name
+    return "".join(part[:1].upper() + part[1:].lower() for part in abap_name.split("_"))
+
+
+def abap_name(mc_style_name):
+    """The ABAP name back from an mc-style one (``ConfNo`` -> ``CONF_NO``)."""
+    if mc_style_name == "item":
+        return mc_style_name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", mc_style_name).upper()
+
+
+def _renamed(value, rename):
+    if isinstance(value, dict):
+        return {rename(key): _renamed(item, rename) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, rename) for item in value]
+    return value
+
+
 def call(service, operation, **params):
-    """Call one operation; return its response as plain dicts/lists."""
+    """Call one operation by its ABAP name with ABAP-named parameters; return the response
+    as plain dicts/lists with ABAP names, whatever name mapping the WSDL was built with."""
+    mc_style = False
     try:
         method = getattr(service, operation)
     except AttributeError:
-        raise SapBusinessError(f"The WSDL has no operation {operation}.") from None
+        try:
+            method = getattr(service, mc_name(operation))
+            mc_style = True
+        except AttributeError:
+            raise SapBusinessError(
+                f"The WSDL has no operation {operation} (nor {mc_name(operation)}).") from None
+    if mc_style:
+        params = _renamed(params, mc_name)
     try:
         response = method(**params)
     except ForeignHostError as exc:
@@ -123,7 +160,8 @@ def call(service, operation, **params):
         raise SapRetryableError(f"SAP SOAP unreachable: {exc}") from None
     except (XMLSyntaxError, ValueError, AttributeError, TypeError) as exc:
         raise SapRetryableError(f"SAP SOAP answer could not be read: {exc}") from None
-    return _plain(serialize_object(response, dict))
+    answer = _plain(serialize_object(response, dict))
+    return _renamed(answer, abap_name) if mc_style else answer
 
 
 def _plain(value):

@@ -6,6 +6,8 @@ reports refusals as SOAP faults; each call is its own LUW (committed when it suc
 """
 import base64
 import os
+import re
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
@@ -13,6 +15,8 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from odoo.addons.mfg_integration.tests.common import LocalHttpServer
+
+from odoo.addons.mfg_integration_sap.services.sap_soap import abap_name, mc_name
 
 from .rfc_peer import FakeRfc, _Connection
 from .sap_backend import SapBackend
@@ -23,6 +27,7 @@ WSDL_PATH = os.path.join(os.path.dirname(__file__), "sap_mfg_bapi.wsdl")
 SERVICE_PATH = "/sap/bc/srt/rfc/sap/zmfg_production_bapi/100/zmfg/binding"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 RFC_NS = "urn:sap-com:document:sap:rfc:functions"
+MC_STYLE_NS = "urn:sap-com:document:sap:soap:functions:mc-style"
 WSSE_NS = ("http://docs.oasis-open.org/wss/2004/01/"
            "oasis-200401-wss-wssecurity-secext-1.0.xsd")
 
@@ -46,6 +51,14 @@ def fault(code, text):
                     f'xml:lang="en">{escape(text)}</faultstring></soap-env:Fault>')
 
 
+def _renamed(value, rename):
+    if isinstance(value, dict):
+        return {rename(key): _renamed(item, rename) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, rename) for item in value]
+    return value
+
+
 def _plain(element):
     """<X><item>..</item></X> -> list, <X><A>1</A></X> -> dict, text otherwise."""
     children = list(element)
@@ -56,12 +69,37 @@ def _plain(element):
     return {etree.QName(child).localname: _plain(child) for child in children}
 
 
+def mc_style_wsdl(wsdl):
+    """The same service generated with SOAMANAGER's "mc-style" name mapping: its own
+    namespace; operations, messages, parameters, fields and types with the underscores
+    dropped and each part capitalised; table rows still ``item``; the service definition's
+    own names (ZMFG_...) unchanged."""
+    wsdl = wsdl.replace(RFC_NS, MC_STYLE_NS)
+
+    def rename(match):
+        prefix, name, suffix = match.group(1), match.group(2), match.group(3) or ""
+        if name.startswith("ZMFG"):
+            return match.group(0)
+        return f"{prefix}{mc_name(name)}{suffix}"
+    wsdl = re.sub(r'((?:name|type|element|message)="(?:tns:)?)([A-Z][A-Z0-9_]*)'
+                  r'(Response|Request)?(?=")', rename, wsdl)
+    return re.sub(r"(ZMFG_PRODUCTION_BAPI:)([A-Z][A-Z0-9_]*)(Request)",
+                  rename, wsdl)
+
+
 class SoapSimulator(LocalHttpServer):
-    def __init__(self, backend=None, user="SOAP_USER", password="secret", wsse=False):
+    def __init__(self, backend=None, user="SOAP_USER", password="secret", wsse=False,
+                 mc_style=False):
         self.backend = backend or SapBackend()
         self.user, self.password, self.wsse = user, password, wsse
+        # mc-style: the service speaks only mc-style names; an ABAP name is a Client fault
+        # as SAP's runtime answers an element its service definition does not have.
+        self.mc_style = mc_style
+        self.namespace = MC_STYLE_NS if mc_style else RFC_NS
         self.sleep_s = 0.0
         self.requests = []
+        self.in_flight = 0
+        self.idle = threading.Condition()
         simulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,15 +115,32 @@ class SoapSimulator(LocalHttpServer):
                 with open(WSDL_PATH, encoding="utf-8") as stream:
                     wsdl = stream.read().replace("http://127.0.0.1:1" + SERVICE_PATH,
                                                  simulator.service_url)
+                if simulator.mc_style:
+                    wsdl = mc_style_wsdl(wsdl)
                 simulator._send(self, 200, wsdl, "text/xml")
 
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                simulator._post(self, body)
+                with simulator.idle:
+                    simulator.in_flight += 1
+                try:
+                    simulator._post(self, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up: SAP posted, its answer is lost
+                finally:
+                    with simulator.idle:
+                        simulator.in_flight -= 1
+                        simulator.idle.notify_all()
 
         self._serve(Handler)
         self.service_url = self.base_url + SERVICE_PATH
         self.wsdl_url = self.base_url + "/sap/bc/srt/wsdl/zmfg_production_bapi?sap-client=100"
+
+    def wait_idle(self, timeout=5.0):
+        """Wait until calls the client gave up on are processed (SAP finishes the LUW it
+        started): the next test step then sees their postings."""
+        with self.idle:
+            self.idle.wait_for(lambda: self.in_flight == 0, timeout)
 
     def _send(self, handler, status, text, content_type="text/xml; charset=utf-8"):
         data = text.encode()
@@ -117,7 +172,18 @@ class SoapSimulator(LocalHttpServer):
                     "authenticated or authorized"))
         request = root.find(f"{{{SOAP_NS}}}Body")[0]
         operation = etree.QName(request).localname
+        if etree.QName(request).namespace != self.namespace:
+            return self._send(handler, 500, fault(
+                "soap-env:Client", f"{operation} is not an operation of namespace "
+                f"{self.namespace}"))
         params = _plain(request) or {}
+        if self.mc_style:
+            for element in request.iter():
+                name = etree.QName(element).localname
+                if name != "item" and name != mc_name(abap_name(name)):
+                    return self._send(handler, 500, fault(
+                        "soap-env:Client", f"Element {name} is not part of the service"))
+            operation, params = abap_name(operation), _renamed(params, abap_name)
         if operation == "BAPI_PRODORDCONF_CREATE_TT":
             overall, details, postings = self.backend.confirm(
                 params.get("TIMETICKETS") or [], params.get("POST_WRONG_ENTRIES") or "0")
@@ -150,6 +216,10 @@ class SoapSimulator(LocalHttpServer):
                 return [trim(v) for v in value]
             return value
 
-        response = _xml(f"n0:{operation}Response", trim(result)).replace(
-            f"<n0:{operation}Response>", f'<n0:{operation}Response xmlns:n0="{RFC_NS}">', 1)
+        result = trim(result)
+        if self.mc_style:
+            operation, result = mc_name(operation), _renamed(result, mc_name)
+        response = _xml(f"n0:{operation}Response", result).replace(
+            f"<n0:{operation}Response>",
+            f'<n0:{operation}Response xmlns:n0="{self.namespace}">', 1)
         return self._send(handler, 200, envelope(response))

@@ -2,7 +2,11 @@
 """Deliveries over SOAP (zeep, WSDL-driven) against a SAP-style SOAP service on 127.0.0.1."""
 import base64
 
+import requests
+
 from odoo.tests import tagged
+
+from ..services import sap_soap
 
 from .common import CONFIRMATION, CONSUMPTION, SapTestCase
 from .soap_server import WSDL_PATH, SoapSimulator
@@ -67,6 +71,7 @@ class TestSoap(SapTestCase):
         self.assertEqual(message.state, "failed", (message.last_error, message.result_summary))
         self.assertIn("timeout", message.last_error.lower())
         server.sleep_s = 0
+        server.wait_idle()
         self.run_jobs(ignore_eta=True)
         self.assertEqual(message.state, "done", message.last_error)
         self.assertEqual(len(self.backend.confirmations), 1, "SAP kept one confirmation")
@@ -92,3 +97,52 @@ class TestSoap(SapTestCase):
         ok, text = self.soap._test_connection()
         self.assertFalse(ok)
         self.assertIn("WSDL could not be loaded", text)
+
+    def test_mc_style_service_names_both_ways(self):
+        """A service generated with mc-style name mapping (BapiProdordconfCreateTt, Orderid)
+        takes only mc-style names; the connector finds that out from the WSDL, and its
+        re-send after a timeout is looked up through BapiProdordconfGetlist."""
+        server = self.serve(mc_style=True)
+        self.soap.write({"sap_wsdl_url": server.wsdl_url, "timeout_s": 0.3})
+        ok, text = self.soap._test_connection()
+        self.assertTrue(ok, text)
+        consumption = self.send(self.soap, "material.consumption", CONSUMPTION, "SMC-G")
+        self.run_jobs()
+        self.assertEqual(consumption.state, "done", consumption.last_error)
+        self.assertIn(b"BapiGoodsmvtCreate", server.requests[-1])
+        self.assertIn(b"<EntryQnt>80", server.requests[-1].replace(b"ns0:", b""))
+        self.assertEqual(len(self.backend.material_documents), 1)
+        self.assertIn(self.backend.material_documents[0]["number"], consumption.result_summary)
+
+        server.sleep_s = 1.0
+        confirmation = self.send(self.soap, "production.confirmation", CONFIRMATION, "SMC-C")
+        self.run_jobs()
+        self.assertEqual(confirmation.state, "failed", confirmation.last_error)
+        server.sleep_s = 0
+        server.wait_idle()
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(confirmation.state, "done", confirmation.last_error)
+        operations = [body.split(b"Body><", 1)[1].split(b" ", 1)[0].replace(b"ns0:", b"")
+                      for body in server.requests]
+        self.assertEqual(operations[-3:], [b"BapiProdordconfCreateTt", b"BapiProdordconfGetlist",
+                                           b"BapiProdordconfGetdetail"], operations)
+        self.assertEqual(len(self.backend.confirmations), 1, "posted once, found once")
+        self.assertNotIn(b"ORDERID", b"".join(server.requests))
+
+    def test_abap_names_are_refused_by_an_mc_style_service(self):
+        # As strict as SAP's runtime: an element the service definition does not have is a
+        # Client fault, whatever the reason it was sent.
+        server = self.serve(mc_style=True)
+        body = (b'<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/'
+                b'envelope/"><soap-env:Body><n0:BapiProdordconfCreateTt xmlns:n0="urn:'
+                b'sap-com:document:sap:soap:functions:mc-style"><TIMETICKETS/>'
+                b'</n0:BapiProdordconfCreateTt></soap-env:Body></soap-env:Envelope>')
+        answer = requests.post(server.service_url, data=body, timeout=5,
+                               auth=("SOAP_USER", "secret"))
+        self.assertEqual(answer.status_code, 500)
+        self.assertIn("Element TIMETICKETS is not part of the service", answer.text)
+        self.assertEqual(sap_soap.abap_name("PostWrongEntries"), "POST_WRONG_ENTRIES")
+        self.assertEqual(sap_soap.mc_name("BAPI_PRODORDCONF_CREATE_TT"),
+                         "BapiProdordconfCreateTt")
+        self.assertEqual(sap_soap.abap_name(sap_soap.mc_name("BAPI2017_GM_CODE")),
+                         "BAPI2017_GM_CODE")
