@@ -62,12 +62,15 @@ class MfgMessage(models.Model):
         SAP (its outcome is unknown), so SAP is asked before the message is sent again. That
         is the case after a failed attempt, and when the job running now is a re-run of one
         that died (queue_job requeues a dead job with its try counter raised): a worker
-        killed after SAP posted leaves no attempt or error on the message."""
+        killed after SAP posted leaves no attempt or error on the message. ``failed_at``
+        survives a manual Requeue (which resets attempts and errors), so a requeued message
+        that once failed is looked up too."""
         occurred = fields.Datetime.to_datetime(self.occurred_at) or fields.Datetime.now()
         posting_date = sap_local(occurred.replace(tzinfo=timezone.utc),
                                  connector.sap_timezone).date()
         return Row(self.id, self.key, self.payload or {}, posting_date,
-                   bool(self.attempts or self.last_error or self.sudo().job_id.retry))
+                   bool(self.attempts or self.last_error or self.failed_at
+                        or self.sudo().job_id.retry))
 
     def _sap_unsupported(self, connector):
         return SapBusinessError(_("Type %(type)s cannot be sent to SAP over %(transport)s.",

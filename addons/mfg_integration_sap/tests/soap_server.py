@@ -15,7 +15,6 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from odoo.addons.mfg_integration.tests.common import LocalHttpServer
-
 from odoo.addons.mfg_integration_sap.services.sap_soap import abap_name, mc_name
 
 from .rfc_peer import FakeRfc, _Connection
@@ -99,6 +98,7 @@ class SoapSimulator(LocalHttpServer):
         self.sleep_s = 0.0
         self.requests = []
         self.in_flight = 0
+        self.lost_answers = 0
         self.idle = threading.Condition()
         simulator = self
 
@@ -126,7 +126,8 @@ class SoapSimulator(LocalHttpServer):
                 try:
                     simulator._post(self, body)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up: SAP posted, its answer is lost
+                    # The client gave up: SAP posted, its answer is lost.
+                    simulator.lost_answers += 1
                 finally:
                     with simulator.idle:
                         simulator.in_flight -= 1
@@ -178,12 +179,27 @@ class SoapSimulator(LocalHttpServer):
                 f"{self.namespace}"))
         params = _plain(request) or {}
         if self.mc_style:
-            for element in request.iter():
-                name = etree.QName(element).localname
-                if name != "item" and name != mc_name(abap_name(name)):
-                    return self._send(handler, 500, fault(
-                        "soap-env:Client", f"Element {name} is not part of the service"))
+            wrong = next((etree.QName(e).localname for e in request.iter()
+                          if etree.QName(e).localname not in
+                          ("item", mc_name(abap_name(etree.QName(e).localname)))), None)
+            if wrong:
+                return self._send(handler, 500, fault(
+                    "soap-env:Client", f"Element {wrong} is not part of the service"))
             operation, params = abap_name(operation), _renamed(params, abap_name)
+        result = self._run(operation, params)
+        if result is None:
+            return self._send(handler, 500, fault("soap-env:Client",
+                                                  f"Operation {operation} not supported"))
+        result = _trimmed(result)
+        if self.mc_style:
+            operation, result = mc_name(operation), _renamed(result, mc_name)
+        response = _xml(f"n0:{operation}Response", result).replace(
+            f"<n0:{operation}Response>",
+            f'<n0:{operation}Response xmlns:n0="{self.namespace}">', 1)
+        return self._send(handler, 200, envelope(response))
+
+    def _run(self, operation, params):
+        """The function module's answer, or None for an operation the service lacks."""
         if operation == "BAPI_PRODORDCONF_CREATE_TT":
             overall, details, postings = self.backend.confirm(
                 params.get("TIMETICKETS") or [], params.get("POST_WRONG_ENTRIES") or "0")
@@ -202,24 +218,19 @@ class SoapSimulator(LocalHttpServer):
             result = {k: v for k, v in result.items()
                       if k in ("CONFIRMATIONS", "CONF_DETAIL", "GOODSMVT_HEADER", "RETURN")}
         else:
-            return self._send(handler, 500, fault("soap-env:Client",
-                                                  f"Operation {operation} not supported"))
-        # BAPIRET rows in the element order of the WSDL's sequence.
-        keep = ("TYPE", "ID", "NUMBER", "MESSAGE", "ROW", "FLG_LOCKED", "CONF_NO", "CONF_CNT")
+            return None
+        return result
 
-        def trim(value):
-            if isinstance(value, dict):
-                if {"TYPE", "MESSAGE"} <= set(value):
-                    return {k: value[k] for k in keep if k in value}
-                return {k: trim(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [trim(v) for v in value]
-            return value
 
-        result = trim(result)
-        if self.mc_style:
-            operation, result = mc_name(operation), _renamed(result, mc_name)
-        response = _xml(f"n0:{operation}Response", result).replace(
-            f"<n0:{operation}Response>",
-            f'<n0:{operation}Response xmlns:n0="{self.namespace}">', 1)
-        return self._send(handler, 200, envelope(response))
+BAPIRET_FIELDS = ("TYPE", "ID", "NUMBER", "MESSAGE", "ROW", "FLG_LOCKED", "CONF_NO", "CONF_CNT")
+
+
+def _trimmed(value):
+    """BAPIRET rows in the element order of the WSDL's sequence, with its fields only."""
+    if isinstance(value, dict):
+        if {"TYPE", "MESSAGE"} <= set(value):
+            return {k: value[k] for k in BAPIRET_FIELDS if k in value}
+        return {k: _trimmed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(v) for v in value]
+    return value

@@ -129,3 +129,21 @@ class TestExactlyOnce(SapTestCase):
         ledger = self.backend.ledger()
         self.assertEqual(ledger[(ORDER, "yield", "")], 40.0, "confirmed once")
         self.assertEqual(ledger[(ORDER, "SB-200", "101")], 40.0, "received once (auto GR)")
+
+    def test_manual_requeue_after_lost_commit_reply_is_looked_up(self):
+        """An operator requeues a failed message (attempts and error reset): SAP may still
+        have it, so it is looked up, not posted again."""
+        self.rfc.sap_goods_movements = "sap"
+        self.fake_rfc.lose_commit_answer = 1
+        message = self.send(self.rfc, "production.confirmation", {
+            "order_ref": ORDER, "work_center": "ASSY-1", "qty_good": 40, "qty_scrap": 0,
+            "uom": "ST", "final": True}, "REQ-CONF")
+        self.run_jobs()
+        self.assertEqual(message.state, "failed", message.last_error)
+        self.assertEqual(len(self.backend.confirmations), 1, "SAP committed it")
+        message.with_user(self.operator).action_requeue()
+        self.assertEqual((message.attempts, message.last_error), (0, False))
+        self.run_jobs()
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertIn("already posted by an earlier send", message.result_summary)
+        self.assertEqual(self.backend.ledger()[(ORDER, "yield", "")], 40.0, "confirmed once")

@@ -3,7 +3,9 @@
 import base64
 from datetime import datetime, timedelta
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
+
+from .sap_metadata.idoc import idoc_problems
 
 LOIPRO = b"""<?xml version="1.0" encoding="UTF-8"?>
 <LOIPRO05>
@@ -31,6 +33,7 @@ SOAP_LOIPRO = (b'<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/s
                                                    b'"urn:sap-com:document:sap:idoc:messages">')
                .replace(b"</LOIPRO05>", b"</n0:LOIPRO05>")
                + b"</soap-env:Body></soap-env:Envelope>")
+# One material per MATMAS IDoc (E1MARAM is mandatory, at most once); two IDocs in one file.
 MATMAS = b"""<MATMAS05><IDOC BEGIN="1">
   <EDI_DC40 SEGMENT="1"><DOCNUM>0000000000731002</DOCNUM><IDOCTYP>MATMAS05</IDOCTYP>
     <MESTYP>MATMAS</MESTYP></EDI_DC40>
@@ -38,6 +41,9 @@ MATMAS = b"""<MATMAS05><IDOC BEGIN="1">
     <E1MAKTM SEGMENT="1"><SPRAS>E</SPRAS><MAKTX>Steel bracket SB-200</MAKTX>
       <SPRAS_ISO>EN</SPRAS_ISO></E1MAKTM>
     <E1MARCM SEGMENT="1"><WERKS>1010</WERKS></E1MARCM></E1MARAM>
+</IDOC><IDOC BEGIN="1">
+  <EDI_DC40 SEGMENT="1"><DOCNUM>0000000000731003</DOCNUM><IDOCTYP>MATMAS05</IDOCTYP>
+    <MESTYP>MATMAS</MESTYP></EDI_DC40>
   <E1MARAM SEGMENT="1"><MATNR>000000000040000815</MATNR><MTART>ROH</MTART><MEINS>ST</MEINS>
     <E1MAKTM SEGMENT="1"><SPRAS>E</SPRAS><MAKTX>Hex bolt M8x30</MAKTX>
       <SPRAS_ISO>EN</SPRAS_ISO></E1MAKTM>
@@ -136,3 +142,28 @@ class TestIdocEndpoint(HttpCase):
         bolt = self.env["mfg.sap.material"].search([("material", "=", "40000815"),
                                                   ("connector_id", "=", self.connector.id)])
         self.assertEqual((bolt.state, bolt.description), ("unmatched", "Hex bolt M8x30"))
+
+
+@tagged("post_install", "-at_install")
+class TestTestIdocsArePublishedShapes(BaseCase):
+    """The IDocs the tests send follow LOIPRO05/MATMAS05 as SAP publishes them, and the
+    checker finds the mistakes the addon once shared with its test data."""
+
+    def test_every_test_idoc_conforms(self):
+        for name, document in (("LOIPRO", LOIPRO), ("SOAP_LOIPRO", SOAP_LOIPRO),
+                               ("MATMAS", MATMAS)):
+            self.assertEqual(idoc_problems(document), [], name)
+
+    def test_the_checker_refuses_what_sap_refuses(self):
+        # Operations as E1FVOLL directly under the header (what the addon read before).
+        invented = LOIPRO.replace(b"<E1AFFLL SEGMENT=\"1\"><APLFL>000000</APLFL>", b"").replace(
+            b"</E1AFVOL></E1AFFLL>", b"</E1AFVOL>").replace(b"E1AFVOL", b"E1FVOLL")
+        problems = idoc_problems(invented)
+        self.assertTrue(any("segment E1FVOLL is not allowed here" in p for p in problems),
+                        problems)
+        two_materials = MATMAS.replace(b"</E1MARAM>\n</IDOC><IDOC BEGIN=\"1\">", b"</E1MARAM>")
+        self.assertIn("occurs", " ".join(idoc_problems(two_materials)))
+        self.assertIn("has no field GAMNX", " ".join(idoc_problems(
+            LOIPRO.replace(b"GAMNG", b"GAMNX"))))
+        self.assertIn("is not LOIPRO05", " ".join(idoc_problems(
+            LOIPRO.replace(b"<IDOCTYP>LOIPRO05", b"<IDOCTYP>LOIPRO01"))))

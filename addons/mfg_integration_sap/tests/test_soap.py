@@ -7,7 +7,6 @@ import requests
 from odoo.tests import tagged
 
 from ..services import sap_soap
-
 from .common import CONFIRMATION, CONSUMPTION, SapTestCase
 from .soap_server import WSDL_PATH, SoapSimulator
 
