@@ -1,0 +1,42 @@
+"""Helpers the v1 -> v2 upgrades share."""
+from ..units import quantity
+
+__all__ = ["extensions", "identifier", "iso_duration_seconds", "quantity", "to_v2"]
+
+
+def to_v2(envelope, payload, verb="Process", **fields):
+    """The v2 envelope of a v1 one: same key, source, plant, times and correlation."""
+    upgraded = {name: value for name, value in envelope.items()
+                if name not in ("payload", "schema_version")}
+    upgraded.update(schema_version=2, verb=verb, payload=_without_none(payload), **fields)
+    return upgraded
+
+
+def identifier(value, scheme=None):
+    found = {"value": str(value)[:200]}
+    if scheme:
+        found["scheme"] = scheme
+    return found
+
+
+def extensions(v1_payload, known):
+    """The v1 fields v2 has no place for (v1 payloads allowed any extra field): kept."""
+    extra = {name: value for name, value in v1_payload.items() if name not in known}
+    return extra or None
+
+
+def iso_duration_seconds(seconds):
+    if seconds is None:
+        return None
+    seconds = float(seconds)
+    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+    return f"PT{text}S"
+
+
+def _without_none(value):
+    """None means "not given" in v1; v2 leaves such fields out."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
