@@ -14,7 +14,8 @@ can still override the method itself with ``super()``.
 """
 from collections import namedtuple
 
-Handler = namedtuple("Handler", "method batch_method batchable", defaults=(None, None))
+Handler = namedtuple("Handler", "method batch_method batchable version",
+                     defaults=(None, None, 1))
 Handler.__doc__ = """How inbound messages of one canonical type are applied to Odoo.
 
 ``method``: name of an ``mfg.message`` method called on one message (mapped values in
@@ -26,6 +27,9 @@ returns the produced records; may raise anything: the messages are then applied 
 one by ``method``, which attributes the error.
 ``batchable`` (optional): name of an ``mfg.message`` method telling whether one message
 may join such a batch (default: every message of the type).
+``version`` (default 1): the schema version of the payloads the methods read. An inbound
+flow of the type accepts envelopes up to that version (its ``schema_version`` may not be
+set higher); an envelope of a newer version is refused at ingest with the reason.
 """
 
 Transport = namedtuple("Transport", "method batch", defaults=(False,))

@@ -7,9 +7,11 @@ generated from these schemas by canonical/tools/gen_docs.py).
 """
 from .validation import (  # noqa: F401
     ENVELOPE_FIELDS,
+    ENVELOPE_V2_FIELDS,
     MAX_KEY_LENGTH,
     EnvelopeError,
     available_types,
+    envelope_version_for,
     load_schema,
     parse_occurred_at,
     schema_path,
@@ -18,4 +20,4 @@ from .validation import (  # noqa: F401
 )
 from .values import MAX_DEPTH, find_bad_value, storable_copy  # noqa: F401
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"

@@ -43,9 +43,13 @@ def test_every_schema_field_and_type_is_documented():
         for field in json.loads(path.read_text())["properties"]:
             assert f"| `{field}` |" in page, (type_name, field)
         assert f"[`{type_name}`]({type_name}.v{version}.md)" in pages["types/README.md"]
-    envelope = json.loads((gen.SCHEMA_DIR / "envelope.v1.json").read_text())
-    for field in envelope["properties"]:
-        assert f"| `{field}` |" in pages["envelope.md"], field
+    for version, page in ((1, "envelope.md"), (2, "envelope.v2.md")):
+        envelope = json.loads((gen.SCHEMA_DIR / f"envelope.v{version}.json").read_text())
+        for field in envelope["properties"]:
+            assert f"| `{field}` |" in pages[page], field
+    definitions = json.loads((gen.SCHEMA_DIR / "definitions.v2.json").read_text())
+    for name in definitions["definitions"]:
+        assert f"\n## {name}\n" in pages["definitions.v2.md"], name
 
 
 def _python_blocks(markdown):
@@ -86,9 +90,9 @@ def test_a_schema_keyword_the_generator_cannot_render_fails_loudly():
     schema = {
         "type": "object",
         "required": ["code"],
-        "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}},
+        "properties": {"code": {"type": "string", "oneOf": [{"pattern": "^[A-Z]+$"}]}},
     }
-    with pytest.raises(ValueError, match=r"code: gen_docs.py does not render \['pattern'\]"):
+    with pytest.raises(ValueError, match=r"code: gen_docs.py does not render \['oneOf'\]"):
         gen._object_tables(schema, "", [])
     nested = {
         "type": "object",

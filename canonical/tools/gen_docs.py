@@ -35,6 +35,8 @@ OBJECT_KEYWORDS = {
     "anyOf",
 }
 VALUE_KEYWORDS = {
+    "$ref",
+    "pattern",
     "type",
     "enum",
     "format",
@@ -60,7 +62,18 @@ def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _type_of(prop):
+DEFINITIONS_PAGE = "definitions.v2.md"
+
+
+def _ref_link(ref, href):
+    """``definitions.v2.json#/definitions/quantity`` -> a link to its section."""
+    name = ref.rsplit("/", 1)[-1]
+    return f"[{name}]({href}#{name})"
+
+
+def _type_of(prop, href=DEFINITIONS_PAGE):
+    if "$ref" in prop:
+        return _ref_link(prop["$ref"], href)
     if "enum" in prop:
         return "one of " + ", ".join(f"`{json.dumps(v)}`" for v in prop["enum"])
     kind = prop.get("type")
@@ -69,6 +82,9 @@ def _type_of(prop):
     for name in kinds:
         if name == "array":
             item = prop.get("items", {})
+            if "$ref" in item:
+                names.append("array of " + _ref_link(item["$ref"], href))
+                continue
             inner = item.get("type", "any")
             names.append(f"array of {inner}" if isinstance(inner, str) else "array")
         else:
@@ -85,6 +101,8 @@ def _constraints(prop):
                 "date": "ISO-8601 date (YYYY-MM-DD)",
             }.get(prop["format"], f"format {prop['format']}")
         )
+    if "pattern" in prop:
+        rules.append(f"pattern `{prop['pattern']}`")
     if "minLength" in prop and "maxLength" in prop:
         rules.append(f"{prop['minLength']}-{prop['maxLength']} chars")
     elif "minLength" in prop:
@@ -111,8 +129,9 @@ def _check_keywords(schema, allowed, where):
         )
 
 
-def _object_tables(schema, path, out):
-    """Append one table per object (the payload and every nested object), depth first."""
+def _object_tables(schema, path, out, href=DEFINITIONS_PAGE):
+    """Append one table per object (the payload and every nested object), depth first;
+    ``href``: where the definitions page is, seen from the page being written."""
     allowed = OBJECT_KEYWORDS | (VALUE_KEYWORDS if path else set())
     _check_keywords(schema, allowed, path or "payload")
     required = set(schema.get("required", []))
@@ -129,7 +148,7 @@ def _object_tables(schema, path, out):
             _check_keywords(prop["items"], VALUE_KEYWORDS, f"{where}[]")
         row = "| `{}` | {} | {} | {} |".format(
             name,
-            _cell(_type_of(prop)),
+            _cell(_type_of(prop, href)),
             "yes" if name in required else "no",
             _cell(_constraints(prop)),
         )
@@ -156,7 +175,7 @@ def _object_tables(schema, path, out):
         )
     )
     for sub, sub_path in nested:
-        _object_tables(sub, sub_path, out)
+        _object_tables(sub, sub_path, out, href)
 
 
 def _schemas():
@@ -186,17 +205,17 @@ def render_type(type_name, version, path):
         "## Payload",
         "",
     ]
-    _object_tables(schema, "", out)
+    _object_tables(schema, "", out, "../" + DEFINITIONS_PAGE)
     return "\n".join(line for line in out if line is not None).replace("\n\n\n", "\n\n") + "\n"
 
 
-def render_envelope():
-    path = SCHEMA_DIR / "envelope.v1.json"
+def render_envelope(version=1):
+    path = SCHEMA_DIR / f"envelope.v{version}.json"
     schema = json.loads(path.read_text())
     rel = path.relative_to(ROOT).as_posix()
     out = [
         HEADER.format(source=rel).rstrip("\n"),
-        "# Envelope v1",
+        f"# Envelope v{version}",
         "",
         schema.get("title", ""),
         "",
@@ -210,6 +229,30 @@ def render_envelope():
     ]
     _object_tables(schema, "", out)
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+
+
+def render_definitions():
+    path = SCHEMA_DIR / "definitions.v2.json"
+    schema = json.loads(path.read_text())
+    rel = path.relative_to(ROOT).as_posix()
+    out = [
+        HEADER.format(source=rel).rstrip("\n"),
+        "# Shared definitions (v2)",
+        "",
+        schema.get("title", ""),
+        "",
+        f"Schema: [`{rel}`](../../{rel}); every v2 type refers to these by `$ref`.",
+    ]
+    for name, definition in schema["definitions"].items():
+        out += ["", f"## {name}", "", definition.get("description", "")]
+        if definition.get("type") == "object":
+            out.append("")
+            _object_tables(definition, "", out)
+        else:
+            _check_keywords(definition, VALUE_KEYWORDS, name)
+            rules = _constraints(definition)
+            out += ["", f"Type: {_type_of(definition)}" + (f"; {rules}" if rules else "") + "."]
+    return "\n".join(line for line in out if line is not None).replace("\n\n\n", "\n\n") + "\n"
 
 
 def render_index(schemas):
@@ -241,7 +284,9 @@ def render_index(schemas):
 def generate():
     """{path relative to docs/contract: text} of every generated page."""
     schemas = _schemas()
-    pages = {"envelope.md": render_envelope(), "types/README.md": render_index(schemas)}
+    pages = {"envelope.md": render_envelope(1), "envelope.v2.md": render_envelope(2),
+             DEFINITIONS_PAGE: render_definitions(),
+             "types/README.md": render_index(schemas)}
     for type_name, version, path in schemas:
         pages[f"types/{type_name}.v{version}.md"] = render_type(type_name, version, path)
     return pages

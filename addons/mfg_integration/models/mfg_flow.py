@@ -110,7 +110,7 @@ class MfgFlow(models.Model):
             if flow.batch_size < 1 or flow.batch_window_s < 0:
                 raise ValidationError(_("Batch size must be >= 1 and the window >= 0."))
 
-    @api.constrains("canonical_type", "schema_version")
+    @api.constrains("canonical_type", "schema_version", "direction")
     def _check_schema_version(self):
         for flow in self:
             versions = available_types().get(flow.canonical_type, [])
@@ -118,6 +118,19 @@ class MfgFlow(models.Model):
                 raise ValidationError(_("Type %(type)s has no schema version %(version)s "
                                         "(available: %(versions)s).", type=flow.canonical_type,
                                         version=flow.schema_version, versions=versions))
+            messages = self.env["mfg.message"]
+            built = messages._mfg_outbound_versions().get(flow.canonical_type, 1)
+            if flow.direction == "out" and flow.schema_version > built:
+                raise ValidationError(_(
+                    "Odoo builds outbound %(type)s payloads in version %(built)s; the flow "
+                    "cannot send version %(version)s.", type=flow.canonical_type,
+                    built=built, version=flow.schema_version))
+            handler = messages._mfg_apply_handlers().get(flow.canonical_type)
+            if flow.direction == "in" and handler and flow.schema_version > handler.version:
+                raise ValidationError(_(
+                    "Inbound %(type)s is applied from version %(handled)s payloads; the flow "
+                    "cannot accept version %(version)s.", type=flow.canonical_type,
+                    handled=handler.version, version=flow.schema_version))
 
     def _compute_message_stats(self):
         Message = self.env["mfg.message"]

@@ -3,7 +3,7 @@ import collections
 import json
 import logging
 
-from mfg_canonical import ENVELOPE_FIELDS, find_bad_value, storable_copy
+from mfg_canonical import ENVELOPE_FIELDS, ENVELOPE_V2_FIELDS, find_bad_value, storable_copy
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -55,6 +55,14 @@ class MfgMessage(models.Model):
     plant_code = fields.Char("Plant code", readonly=True)
     occurred_at = fields.Datetime(required=True, readonly=True, index=True)
     correlation_id = fields.Char(readonly=True, index="btree_not_null")
+    # Envelope v2 (B2MML verb and ApplicationArea); empty on v1 messages.
+    verb = fields.Selection([("Process", "Process"), ("Change", "Change"), ("Cancel", "Cancel"),
+                             ("Sync", "Sync"), ("Notify", "Notify"),
+                             ("Acknowledge", "Acknowledge")], readonly=True)
+    created_at = fields.Datetime("Created by sender", readonly=True)
+    receiver = fields.Char(readonly=True)
+    hierarchy_scope = fields.Json(readonly=True)
+    acknowledges = fields.Json(readonly=True)
     payload = fields.Json(readonly=True)
     payload_text = fields.Text("Payload (JSON)", compute="_compute_payload_text")
     original_payload = fields.Json(readonly=True, copy=False)
@@ -130,7 +138,15 @@ class MfgMessage(models.Model):
             envelope["plant"] = self.plant_code
         if self.correlation_id:
             envelope["correlation_id"] = self.correlation_id
-        return {k: envelope[k] for k in ENVELOPE_FIELDS if k in envelope}
+        if self.schema_version >= 2:
+            envelope.update(verb=self.verb or "Process", receiver=self.receiver or None,
+                            hierarchy_scope=self.hierarchy_scope or None,
+                            acknowledges=self.acknowledges or None)
+            if self.created_at:
+                envelope["created_at"] = fields.Datetime.to_datetime(
+                    self.created_at).isoformat() + "+00:00"
+        return {k: envelope[k] for k in ENVELOPE_FIELDS + ENVELOPE_V2_FIELDS
+                if envelope.get(k) is not None}
 
     # ------------------------------------------------------------------ ingest
     @api.model
@@ -194,7 +210,8 @@ class MfgMessage(models.Model):
         plan = ingest_service.plan_batch(
             envelopes,
             {c.code: _ConnectorInfo(c.id, c.code, c.company_id.id) for c in connectors},
-            {(f.connector_id.id, f.canonical_type): (f.id, f.ordering_key_field) for f in flows},
+            {(f.connector_id.id, f.canonical_type): (f.id, f.ordering_key_field, f.schema_version)
+             for f in flows},
             fields.Datetime.now(),
             self.env.uid,
         )

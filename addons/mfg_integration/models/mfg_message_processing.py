@@ -351,11 +351,26 @@ class MfgMessage(models.Model):
         adds it with super(). A type without a handler is only recorded."""
         return {}
 
+    @api.model
+    def _mfg_outbound_versions(self):
+        """{canonical type: the newest schema version Odoo builds outbound payloads in}; an
+        addon that builds a newer one says so with super(). Default: 1."""
+        return {}
+
+    def _check_handler_version(self, handler):
+        if handler and self.schema_version > handler.version:
+            raise MfgBusinessError(_(
+                "%(type)s version %(version)s is not applied by this database (its handler "
+                "reads version %(handled)s): ask the sender for version %(handled)s.",
+                type=self.canonical_type, version=self.schema_version,
+                handled=handler.version))
+
     def _apply_inbound(self):
         self.ensure_one()
         handler = self._mfg_apply_handlers().get(self.canonical_type)
         if handler is None:
             return _("Recorded (no Odoo document for this type).")
+        self._check_handler_version(handler)
         return getattr(self, handler.method)()
 
     # ------------------------------------------------------------ batch hooks
@@ -405,6 +420,7 @@ class MfgMessage(models.Model):
                 for message in self:
                     if not message.flow_id.active:
                         raise MfgBusinessError("no active flow")
+                    message._check_handler_version(handler)
                     validate_envelope(message.as_envelope())
                     mapped[message.id] = message._resolve_mappings(run.lookup)
                     by_values.setdefault(json.dumps(mapped[message.id], sort_keys=True),

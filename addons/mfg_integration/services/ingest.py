@@ -19,6 +19,7 @@ INSERT_COLUMNS = (
     "correlation_id", "payload", "connector_id", "flow_id", "company_id", "direction",
     "ordering_key", "state", "last_error", "attempts", "received_at", "edited",
     "create_uid", "write_uid", "create_date", "write_date",
+    "verb", "created_at", "receiver", "hierarchy_scope", "acknowledges",
 )
 
 
@@ -61,7 +62,8 @@ def plan_batch(envelopes, connectors, flows, now, uid):
     """Validate ``envelopes`` and build the rows to insert.
 
     ``connectors``: {code: connector record}; ``flows``: {(connector_id, type): (flow id,
-    ordering key field)} - plain values, as ORM field access per envelope is too slow here.
+    ordering key field[, schema version the flow accepts at most])} - plain values, as ORM
+    field access per envelope is too slow here.
     Whatever goes wrong with one envelope - a contract violation or an unexpected error
     while planning it - makes it a reject with a reason; it never fails the batch.
     """
@@ -98,7 +100,12 @@ def _plan_row(envelope, connectors, flows, now, uid):
                             f"with that code")
     occurred = parse_occurred_at(envelope["occurred_at"]).astimezone(timezone.utc)
     type_name = envelope["type"]
-    flow_id, ordering_field = flows.get((connector.id, type_name), (None, None))
+    flow_id, ordering_field, *accepted = flows.get((connector.id, type_name), (None, None))
+    if accepted and accepted[0] and envelope["schema_version"] > accepted[0]:
+        raise EnvelopeError(
+            f"schema_version {envelope['schema_version']} of {type_name} is not accepted by "
+            f"connector {connector.code}: its flow applies version {accepted[0]} at most; "
+            f"send version {accepted[0]}")
     state, error, ordering_key = "received", None, None
     if flow_id is None:
         state = "exception"
@@ -135,7 +142,23 @@ def _plan_row(envelope, connectors, flows, now, uid):
         now,
         False,
         uid, uid, now, now,
+        envelope.get("verb"),
+        _utc(envelope.get("created_at")),
+        envelope.get("receiver"),
+        _json_or_none(envelope.get("hierarchy_scope")),
+        _json_or_none(envelope.get("acknowledges")),
     )
+
+
+def _utc(value):
+    if not value:
+        return None
+    return parse_occurred_at(value, field="created_at").astimezone(timezone.utc).replace(
+        tzinfo=None)
+
+
+def _json_or_none(value):
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -104,3 +104,53 @@ class TestIngest(MfgTestCase):
         jobs = self.pending_jobs()
         sizes = sorted(len(job.records) for job in jobs)
         self.assertEqual(sizes, [2, 3], "the three MO-1 messages are never split")
+
+
+V2_ALARM = {"alarm_id": "PRESS-1/E42", "equipment_id": {"value": "PRESS-1", "scheme": "PLC"},
+            "code": "E42", "severity": 900, "active": True, "acknowledged": False}
+
+
+@tagged("post_install", "-at_install")
+class TestIngestVersions(MfgTestCase):
+    """Envelope v2 is stored with its B2MML fields; a flow takes no newer version than it
+    is set to, nor than its type's handler reads, and Odoo sends no version it cannot
+    build."""
+
+    def test_v2_envelope_is_stored_with_its_envelope_fields_and_round_trips(self):
+        self.flow_alarm.schema_version = 2
+        result = self.Message.ingest([envelope(
+            "v2-1", schema_version=2, payload=V2_ALARM, verb="Notify",
+            created_at="2026-11-23T08:00:02+01:00", receiver="ODOO",
+            hierarchy_scope={"equipment_id": "PLANT-1", "level": "Site",
+                             "child": {"equipment_id": "PRESS-1", "level": "WorkUnit"}})])
+        self.assertEqual(result["accepted"], 1, result)
+        stored = self.message("v2-1")
+        self.assertEqual((stored.schema_version, stored.verb, stored.receiver),
+                         (2, "Notify", "ODOO"))
+        self.assertEqual(str(stored.created_at), "2026-11-23 07:00:02", "stored in UTC")
+        self.assertEqual(stored.hierarchy_scope["child"]["level"], "WorkUnit")
+        self.assertEqual(stored.as_envelope()["verb"], "Notify")
+        self.assertEqual(stored.as_envelope()["created_at"], "2026-11-23T07:00:02+00:00")
+        self.run_jobs()
+        self.assertEqual(stored.state, "done", stored.last_error)
+
+    def test_a_newer_version_than_the_flow_takes_is_rejected_with_the_reason(self):
+        result = self.Message.ingest([
+            envelope("v2-2", schema_version=2, payload=V2_ALARM, verb="Notify"),
+            envelope("v1-2")])
+        self.assertEqual(result["accepted"], 1)
+        self.assertEqual(result["rejected"][0]["key"], "v2-2")
+        self.assertIn("schema_version 2 of machine.alarm is not accepted by connector EDGE-T1: "
+                      "its flow applies version 1 at most", result["rejected"][0]["error"])
+        self.assertFalse(self.message("v2-2"))
+        missing_verb = self.Message.ingest([envelope("v2-3", schema_version=2,
+                                                     payload=V2_ALARM)])
+        self.assertIn("verb", missing_verb["rejected"][0]["error"])
+
+    def test_outbound_flows_send_only_versions_odoo_builds(self):
+        flow = self._flow("machine.alarm", direction="out")
+        with self.assertRaisesRegex(ValidationError, "builds outbound machine.alarm payloads "
+                                                     "in version 1"):
+            flow.schema_version = 2
+        with self.assertRaisesRegex(ValidationError, "has no schema version 3"):
+            self.flow_alarm.schema_version = 3

@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import MfgMrpCase
@@ -88,3 +89,14 @@ class TestShopFloorSequence(MfgMrpCase):
         message = self.message("u1")
         self.assertEqual(message.state, "exception")
         self.assertIn("Unknown production order WH/MO/99999", message.last_error)
+
+
+@tagged("post_install", "-at_install")
+class TestVersionsTheHandlersRead(MfgMrpCase):
+    def test_an_inbound_flow_accepts_no_version_its_handler_does_not_read(self):
+        flow = self.env["mfg.flow"].search([
+            ("connector_id", "=", self.connector.id), ("direction", "=", "in"),
+            ("canonical_type", "=", "production.confirmation")])
+        with self.assertRaisesRegex(ValidationError, "applied from version 1 payloads; the "
+                                                     "flow cannot accept version 2"):
+            flow.schema_version = 2
