@@ -27,9 +27,10 @@ returns the produced records; may raise anything: the messages are then applied 
 one by ``method``, which attributes the error.
 ``batchable`` (optional): name of an ``mfg.message`` method telling whether one message
 may join such a batch (default: every message of the type).
-``version`` (default 1): the schema version of the payloads the methods read. An inbound
-flow of the type accepts envelopes up to that version (its ``schema_version`` may not be
-set higher); an envelope of a newer version is refused at ingest with the reason.
+``version`` (default 1): the schema version of the payloads the methods read
+(``mfg.message._mfg_payload()``). Older envelopes are upgraded to it (checked at ingest),
+newer ones refused at ingest with the reason; an inbound flow cannot be set to build a
+newer version than it.
 """
 
 Transport = namedtuple("Transport", "method batch", defaults=(False,))

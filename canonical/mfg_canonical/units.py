@@ -122,7 +122,7 @@ def quantity(value, text):
     code = unit_code(text)
     if code:
         return {"value": value, "unit_code": code}
-    return {"value": value, "unit_text": str(text)[:64]}
+    return {"value": value, "unit_text": str(text)}
 
 
 def odoo_uom_xmlid(code):

@@ -140,3 +140,24 @@ def test_every_addon_has_readme_fragments_and_its_translation_template():
         assert pot.is_file(), f"{pot.relative_to(ROOT)} missing: run `make pot`"
         text = pot.read_text()
         assert f"#. module: {addon.name}\n" in text and 'msgid "' in text, pot.name
+
+
+def test_canonical_v2_examples_are_valid_envelopes():
+    from mfg_canonical import validate_envelope
+    from mfg_canonical.b2mml import export, import_document
+
+    page = (ROOT / "docs" / "canonical-v2.md").read_text()
+    blocks = re.findall(r"```json\n(.*?)```", page, flags=re.S)
+    assert blocks, "the page shows an example"
+    for block in blocks:
+        envelope = json.loads(block)
+        validate_envelope(envelope)
+        (again,), rejects = import_document(export(envelope))
+        assert rejects == []
+        validate_envelope(again)
+        # B2MML adds the ids it requires (response, actuals); the facts are unchanged.
+        for before, after in zip(envelope["payload"]["segment_responses"],
+                                 again["payload"]["segment_responses"], strict=True):
+            assert before["segment_state"] == after["segment_state"]
+            assert [a["quantity"] for a in before["material_actuals"]] == \
+                [a["quantity"] for a in after["material_actuals"]]

@@ -80,6 +80,7 @@ def test_confirmation_separates_state_from_quantities(event, final, state):
     assert response["operations_request_id"] == "WH/MO/7"
     segment = response["segment_responses"][0]
     assert (segment["segment_state"], segment["final"]) == (state, final)
+    assert (response.get("response_state") == "Completed") == final
     assert segment["segment_requirement_id"] == "0010"
     assert segment["personnel_actuals"] == [{"person_id": {"value": "EMP-4"}}]
     actuals = {a["quantity_kind"]: a for a in segment.get("material_actuals", [])}

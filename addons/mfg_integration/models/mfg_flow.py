@@ -6,7 +6,7 @@ from mfg_canonical import available_types
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..services import access
+from ..services import access, mapping_spec
 from ..services.backoff import RetryPolicy
 from ..states import PROCESSABLE_STATES
 
@@ -156,7 +156,7 @@ class MfgFlow(models.Model):
         self.ensure_one()
         if not self.ordering_key_field or not isinstance(payload, dict):
             return None
-        value = payload.get(self.ordering_key_field)
+        value = mapping_spec.value_at(payload, self.ordering_key_field)
         return None if value in (None, "") else str(value)[:200]
 
     # ------------------------------------------------------------------ schedule

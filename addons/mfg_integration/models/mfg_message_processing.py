@@ -14,6 +14,8 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from mfg_canonical import EnvelopeError, validate_envelope
+from mfg_canonical.units import odoo_uom_xmlid
+from mfg_canonical.upgrades import upgrade
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -259,14 +261,25 @@ class MfgMessage(models.Model):
                     "mapped_values": self._resolve_mappings(lookup), "missing_mappings": False})
 
     def _resolve_mappings(self, lookup):
-        """{payload field: Odoo value} of this message's external codes; writes nothing.
+        """{payload field: Odoo value} of this message's external codes, read in the
+        payload its handler sees; writes nothing. A UN/ECE Rec 20 unit code without a
+        mapping is Odoo's own unit of that code.
 
         Raises MissingMapping naming every required code without a mapping.
         """
         self.ensure_one()
-        return mapping_spec.resolve(
-            self._mfg_mapping_rules().get(self.canonical_type, ()), self.payload or {},
-            lambda kind, code: lookup(self.connector_id.id, self.company_id.id, kind, code))
+        envelope = self._mfg_envelope() if self.direction == "in" else self.as_envelope()
+        rules = self._mfg_mapping_rules()
+        type_rules = rules.get((self.canonical_type, envelope["schema_version"]),
+                               rules.get(self.canonical_type, ()))
+
+        def find(kind, code):
+            value = lookup(self.connector_id.id, self.company_id.id, kind, code)
+            if value is None and kind == "uom" and odoo_uom_xmlid(code):
+                unit = self.env.ref(odoo_uom_xmlid(code), raise_if_not_found=False)
+                value = unit.id if unit else None
+            return value
+        return mapping_spec.resolve(type_rules, envelope["payload"] or {}, find)
 
     def _check_outbound_rate(self):
         """Enforce the connector's messages-per-minute limit on deliveries (sliding minute)."""
@@ -356,6 +369,23 @@ class MfgMessage(models.Model):
         """{canonical type: the newest schema version Odoo builds outbound payloads in}; an
         addon that builds a newer one says so with super(). Default: 1."""
         return {}
+
+    def _mfg_envelope(self):
+        """This inbound message's envelope in the version its handler reads: older ones
+        are upgraded (the stored payload stays as the sender sent it). Handlers read
+        ``_mfg_payload()``, never ``payload``."""
+        self.ensure_one()
+        envelope = self.as_envelope()
+        handler = self._mfg_apply_handlers().get(self.canonical_type)
+        if handler and envelope["schema_version"] < handler.version:
+            try:
+                envelope = upgrade(envelope, target=handler.version)
+            except EnvelopeError as exc:
+                raise MfgBusinessError(str(exc)) from None
+        return envelope
+
+    def _mfg_payload(self):
+        return self._mfg_envelope()["payload"]
 
     def _check_handler_version(self, handler):
         if handler and self.schema_version > handler.version:

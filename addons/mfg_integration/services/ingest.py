@@ -11,6 +11,9 @@ from datetime import timezone
 
 import psycopg2
 from mfg_canonical import EnvelopeError, parse_occurred_at, validate_envelope
+from mfg_canonical.upgrades import upgrade
+
+from .mapping_spec import value_at
 
 _logger = logging.getLogger(__name__)
 
@@ -58,12 +61,14 @@ def _encodes(text):
     return True
 
 
-def plan_batch(envelopes, connectors, flows, now, uid):
+def plan_batch(envelopes, connectors, flows, now, uid, handler_versions=None):
     """Validate ``envelopes`` and build the rows to insert.
 
     ``connectors``: {code: connector record}; ``flows``: {(connector_id, type): (flow id,
-    ordering key field[, schema version the flow accepts at most])} - plain values, as ORM
-    field access per envelope is too slow here.
+    ordering key field)} - plain values, as ORM field access per envelope is too slow here.
+    ``handler_versions``: {type: the schema version its handler reads}: a newer envelope is
+    rejected, an older one must upgrade to it or is rejected here with the reason (not
+    later in the handler). Types only recorded take every version they have a schema for.
     Whatever goes wrong with one envelope - a contract violation or an unexpected error
     while planning it - makes it a reject with a reason; it never fails the batch.
     """
@@ -71,7 +76,7 @@ def plan_batch(envelopes, connectors, flows, now, uid):
     seen = set()
     for index, envelope in enumerate(envelopes):
         try:
-            row = _plan_row(envelope, connectors, flows, now, uid)
+            row = _plan_row(envelope, connectors, flows, now, uid, handler_versions or {})
         except EnvelopeError as exc:
             plan.rejected.append({"index": index, "key": _key_of(envelope),
                                   "error": safe_text(str(exc))})
@@ -92,27 +97,29 @@ def plan_batch(envelopes, connectors, flows, now, uid):
     return plan
 
 
-def _plan_row(envelope, connectors, flows, now, uid):
+def _plan_row(envelope, connectors, flows, now, uid, handler_versions):
     validate_envelope(envelope)
+    handled = handler_versions.get(envelope["type"])
+    if handled and envelope["schema_version"] > handled:
+        raise EnvelopeError(f"schema_version {envelope['schema_version']} of {envelope['type']} "
+                            f"is not applied by this Odoo (its handler reads version "
+                            f"{handled}); send version {handled}")
+    if handled and envelope["schema_version"] < handled:
+        upgrade(envelope, target=handled)
     connector = connectors.get(envelope["source"])
     if connector is None:
         raise EnvelopeError(f"unknown source {envelope['source']!r}: no active connector "
                             f"with that code")
     occurred = parse_occurred_at(envelope["occurred_at"]).astimezone(timezone.utc)
     type_name = envelope["type"]
-    flow_id, ordering_field, *accepted = flows.get((connector.id, type_name), (None, None))
-    if accepted and accepted[0] and envelope["schema_version"] > accepted[0]:
-        raise EnvelopeError(
-            f"schema_version {envelope['schema_version']} of {type_name} is not accepted by "
-            f"connector {connector.code}: its flow applies version {accepted[0]} at most; "
-            f"send version {accepted[0]}")
+    flow_id, ordering_field = flows.get((connector.id, type_name), (None, None))[:2]
     state, error, ordering_key = "received", None, None
     if flow_id is None:
         state = "exception"
         error = (f"No active inbound flow for type {type_name} on connector "
                  f"{connector.code}: create one, then reprocess.")
     elif ordering_field:
-        value = envelope["payload"].get(ordering_field)
+        value = value_at(envelope["payload"], ordering_field)
         ordering_key = None if value in (None, "") else str(value)[:200]
     try:
         # allow_nan=False: NaN is not JSON and jsonb refuses it. NUL and lone surrogates

@@ -43,7 +43,7 @@ class TestIngestHttp(HttpCase):
             "accepted": 1, "duplicates": 1,
             "rejected": [{"index": 2, "key": "h2",
                           "error": "unsupported schema_version 9 for type 'machine.alarm' "
-                                   "(supported: [1])"}]})
+                                   "(supported: [1, 2])"}]})
         stored = self.env["mfg.message"].search([("key", "=", "h1")])
         self.assertEqual(stored.create_uid, self.api_user)
 

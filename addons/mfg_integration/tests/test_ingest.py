@@ -112,12 +112,10 @@ V2_ALARM = {"alarm_id": "PRESS-1/E42", "equipment_id": {"value": "PRESS-1", "sch
 
 @tagged("post_install", "-at_install")
 class TestIngestVersions(MfgTestCase):
-    """Envelope v2 is stored with its B2MML fields; a flow takes no newer version than it
-    is set to, nor than its type's handler reads, and Odoo sends no version it cannot
-    build."""
+    """Envelope v2 is stored with its B2MML fields; a type takes no newer version than its
+    handler reads (mrp tests), and Odoo sends no version it cannot build."""
 
     def test_v2_envelope_is_stored_with_its_envelope_fields_and_round_trips(self):
-        self.flow_alarm.schema_version = 2
         result = self.Message.ingest([envelope(
             "v2-1", schema_version=2, payload=V2_ALARM, verb="Notify",
             created_at="2026-11-23T08:00:02+01:00", receiver="ODOO",
@@ -134,18 +132,18 @@ class TestIngestVersions(MfgTestCase):
         self.run_jobs()
         self.assertEqual(stored.state, "done", stored.last_error)
 
-    def test_a_newer_version_than_the_flow_takes_is_rejected_with_the_reason(self):
+    def test_a_type_only_recorded_takes_every_version_it_has_a_schema_for(self):
         result = self.Message.ingest([
             envelope("v2-2", schema_version=2, payload=V2_ALARM, verb="Notify"),
-            envelope("v1-2")])
-        self.assertEqual(result["accepted"], 1)
-        self.assertEqual(result["rejected"][0]["key"], "v2-2")
-        self.assertIn("schema_version 2 of machine.alarm is not accepted by connector EDGE-T1: "
-                      "its flow applies version 1 at most", result["rejected"][0]["error"])
-        self.assertFalse(self.message("v2-2"))
-        missing_verb = self.Message.ingest([envelope("v2-3", schema_version=2,
-                                                     payload=V2_ALARM)])
-        self.assertIn("verb", missing_verb["rejected"][0]["error"])
+            envelope("v1-2"),
+            envelope("v3-2", schema_version=3, payload=V2_ALARM, verb="Notify"),
+            envelope("v2-3", schema_version=2, payload=V2_ALARM)])
+        self.assertEqual(result["accepted"], 2, result)
+        self.assertEqual([r["key"] for r in result["rejected"]], ["v3-2", "v2-3"])
+        self.assertIn("unsupported schema_version 3", result["rejected"][0]["error"])
+        self.assertIn("verb", result["rejected"][1]["error"])
+        self.assertEqual(self.message("v2-2").flow_id, self.flow_alarm,
+                         "the flow's own version (1) is what it builds, not a limit")
 
     def test_outbound_flows_send_only_versions_odoo_builds(self):
         flow = self._flow("machine.alarm", direction="out")

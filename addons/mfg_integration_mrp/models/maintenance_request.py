@@ -22,10 +22,10 @@ class MaintenanceRequest(models.Model):
         existing = Request.search([("mfg_downtime_ref", "=", ref)], limit=1)
         if existing:
             return existing
-        equipment_id = message.mapped_values.get("asset") or workcenter.mfg_equipment_id.id
+        equipment_id = message._mfg_mapped("equipment_id.value") or workcenter.mfg_equipment_id.id
         return Request.create({
             "name": self.env._("%(wc)s stopped %(min).0f min (%(code)s)", wc=workcenter.name,
-                               min=duration_min, code=message.payload["reason_code"]),
+                               min=duration_min, code=message._mfg_payload()["reason_code"]),
             "equipment_id": equipment_id or False,
             "maintenance_type": "corrective",
             "request_date": fields.Date.to_date(start),

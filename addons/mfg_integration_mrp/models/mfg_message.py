@@ -2,11 +2,16 @@
 """Shop-floor canonical types applied to Odoo: each handler finds the document the message
 is about and calls the ``_mfg_apply_*`` method of the model it changes, which does what a
 user would do in the Odoo screens (so Odoo's own rules keep applying). Problems a person
-must solve raise MfgBusinessError (the message goes to `exception`, no retry)."""
+must solve raise MfgBusinessError (the message goes to `exception`, no retry).
+
+The handlers read canonical v2 (ISA-95: ``_mfg_payload()``); v1 messages reach them
+upgraded (mfg_canonical.upgrades), so both kinds of senders are applied by one code path."""
 from odoo import api, models
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.registry import Handler
+
+from ..services.shopfloor import PRODUCED_USES
 
 
 class MfgMessage(models.Model):
@@ -16,17 +21,18 @@ class MfgMessage(models.Model):
     def _mfg_apply_handlers(self):
         return {
             **super()._mfg_apply_handlers(),
-            "production.order": Handler("_mfg_apply_production_order"),
+            "production.order": Handler("_mfg_apply_production_order", version=2),
             # Runs of partial quantity reports of one order are applied together: the
             # order's component quantities are recomputed once, not once per report.
             "production.confirmation": Handler("_mfg_apply_confirmation",
                                                batch_method="_mfg_apply_confirmation_batch",
-                                               batchable="_mfg_confirmation_batchable"),
-            "material.consumption": Handler("_mfg_apply_consumption"),
-            "production.scrap": Handler("_mfg_apply_scrap"),
-            "machine.downtime": Handler("_mfg_apply_downtime"),
-            "quality.result": Handler("_mfg_apply_quality_result"),
-            "quality.hold": Handler("_mfg_apply_quality_hold"),
+                                               batchable="_mfg_confirmation_batchable",
+                                               version=2),
+            "material.consumption": Handler("_mfg_apply_consumption", version=2),
+            "production.scrap": Handler("_mfg_apply_scrap", version=2),
+            "machine.downtime": Handler("_mfg_apply_downtime", version=2),
+            "quality.result": Handler("_mfg_apply_quality_result", version=2),
+            "quality.hold": Handler("_mfg_apply_quality_hold", version=2),
         }
 
     # ------------------------------------------------------------- helpers
@@ -37,9 +43,9 @@ class MfgMessage(models.Model):
         return None
 
     def _mfg_production(self, required=True):
-        """The manufacturing order the payload's order_ref names (sudo: the message is
-        already checked against its connector's plant)."""
-        order_ref = self.payload.get("order_ref")
+        """The manufacturing order the payload's operations request names (sudo: the
+        message is already checked against its connector's plant)."""
+        order_ref = self._mfg_payload().get("operations_request_id")
         if not order_ref:
             return self.env["mrp.production"]
         production = self.env["mrp.production"].sudo()._mfg_find_order(order_ref,
@@ -50,9 +56,23 @@ class MfgMessage(models.Model):
                 ref=order_ref, plant=self.company_id.name))
         return production
 
+    def _mfg_mapped(self, path, code=None, mapped=None):
+        """The Odoo value mapped for ``path`` (mapping rules of the type); for a path
+        through a list, the one of ``code``. ``mapped``: values not written yet (batch)."""
+        value = (mapped if mapped is not None else self.mapped_values or {}).get(path)
+        if isinstance(value, dict):
+            return value.get(str(code)) if code is not None else None
+        return value
+
+    def _mfg_uom_of(self, path, quantity, mapped=None):
+        """The Odoo unit id of a v2 quantity found at ``path`` (its Rec 20 code or the
+        sender's unit text, as mapped)."""
+        if quantity.get("unit_code"):
+            return self._mfg_mapped(f"{path}.quantity.unit_code", quantity["unit_code"], mapped)
+        return self._mfg_mapped(f"{path}.quantity.unit_text", quantity.get("unit_text"), mapped)
+
     def _mfg_qty_in_uom(self, qty, to_uom, uom_id=None):
-        """``qty`` of the payload (in its mapped unit, or ``uom_id``) in ``to_uom``."""
-        uom_id = uom_id or self.mapped_values.get("uom")
+        """``qty`` in unit ``uom_id`` converted to ``to_uom``."""
         if not uom_id or uom_id == to_uom.id:
             return qty
         return self.env["uom.uom"].browse(uom_id)._compute_quantity(qty, to_uom)
@@ -86,15 +106,16 @@ class MfgMessage(models.Model):
         return self.env["stock.scrap"]._mfg_apply_scrap(self)
 
     def _mfg_apply_downtime(self):
-        workcenter = self.env["mrp.workcenter"].sudo().browse(self.mapped_values["work_center"])
+        workcenter = self.env["mrp.workcenter"].sudo().browse(
+            self._mfg_mapped("hierarchy_scope.equipment_id"))
         return workcenter._mfg_apply_downtime(self)
 
     def _mfg_hold_target(self):
         production = self._mfg_production(required=False)
-        lot = self.payload.get("lot")
+        lot = self._mfg_payload().get("lot_id")
         if not production and not lot:
             raise MfgBusinessError(self.env._("Unknown production order %s.",
-                                              self.payload.get("order_ref")))
+                                              self._mfg_payload().get("operations_request_id")))
         return production, lot
 
     def _mfg_apply_quality_result(self):
@@ -105,12 +126,15 @@ class MfgMessage(models.Model):
 
     # ------------------------------------------- batched quantity confirmations
     def _mfg_confirmation_batchable(self):
-        """Partial quantity reports only: starts, pauses, completions and final reports
-        change the work order or close the order, one by one."""
-        payload = self.payload or {}
-        return payload.get("event") in (None, "quantity") and not payload.get("final")
+        """Partial quantity reports only (segments running, with material actuals, nothing
+        started, final or completed): state changes go one by one."""
+        response = self._mfg_payload()
+        return response.get("response_state") != "Completed" and all(
+            segment.get("segment_state", "Running") == "Running"
+            and not segment.get("actual_start") and segment.get("material_actuals")
+            and all(a["use"] in PRODUCED_USES for a in segment["material_actuals"])
+            for segment in response["segment_responses"])
 
     def _mfg_apply_confirmation_batch(self, mapped):
         production = self[0]._mfg_production().with_context(**self[0]._mfg_origin_context())
-        return production._mfg_apply_quantity_batch(
-            self, {message_id: values.get("uom") for message_id, values in mapped.items()})
+        return production._mfg_apply_quantity_batch(self, mapped)

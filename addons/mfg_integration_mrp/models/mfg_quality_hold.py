@@ -94,36 +94,44 @@ class MfgQualityHold(models.Model):
     # ------------------------------------------------- shop-floor messages
     @api.model
     def _mfg_apply_quality_result(self, message):
-        """A failed inspection holds its order or lot; a pass releases that hold."""
-        payload = message.payload
+        """Test results of an order or lot: a failed one holds it, a pass releases the
+        hold of that characteristic."""
         production, lot = message._mfg_hold_target()
+        results = [self._mfg_apply_test_result(message, production, lot, test)
+                   for test in message._mfg_payload()["test_results"]]
+        holds = self.browse().union(*[r for r in results if not isinstance(r, str)])
+        return holds or "; ".join(r for r in results if isinstance(r, str))
+
+    @api.model
+    def _mfg_apply_test_result(self, message, production, lot, test):
         Hold = self.sudo().with_context(active_test=False)
         domain = [("kind", "=", "failed_result"),
-                  ("characteristic", "=", payload["characteristic"]),
+                  ("characteristic", "=", test["characteristic"]),
                   ("production_id", "=", production.id or False), ("lot_name", "=", lot or False)]
         existing = Hold.search(domain + [("active", "=", True)])
-        if payload["result"] == "pass":
+        if test["result"] == "pass":
             existing.action_release()
-            return existing or self.env._("%s passed", payload["characteristic"])
+            return existing or self.env._("%s passed", test["characteristic"])
         if existing:
             return existing
         return Hold.create({
             "kind": "failed_result", "production_id": production.id or False, "lot_name": lot,
-            "characteristic": payload["characteristic"],
-            "reason": payload.get("reason_code") or str(payload.get("value") or ""),
+            "characteristic": test["characteristic"],
+            "reason": test.get("reason_code") or str(test.get("value") or ""),
             "company_id": message.company_id.id, "message_id_origin": message.id,
         })
 
     @api.model
     def _mfg_apply_quality_hold(self, message):
-        """The quality system places (or updates, or releases) a hold on an order or lot."""
-        payload = message.payload
+        """The quality system restricts an order or lot (a hold, or its update) or lifts
+        the restriction (disposition UnRestricted: release)."""
+        payload = message._mfg_payload()
         production, lot = message._mfg_hold_target()
         Hold = self.sudo()
         existing = Hold.search([("kind", "=", "hold"),
                                 ("production_id", "=", production.id or False),
                                 ("lot_name", "=", lot or False)])
-        if not payload["active"]:
+        if payload["disposition"] != "Restricted":
             existing.action_release()
             return existing or self.env._("No active hold to release")
         if existing:

@@ -5,7 +5,15 @@ from odoo.exceptions import UserError
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 
 from ..services import order_payload
-from ..services.shopfloor import MAX_WIZARD_STEPS, utc_naive
+from ..services.shopfloor import (
+    ACTUALS,
+    CONSUMED_USES,
+    EQUIPMENT,
+    MAX_WIZARD_STEPS,
+    PRODUCED,
+    PRODUCED_USES,
+    utc_naive,
+)
 
 # Changes of these fields on a released order are sent to the MES again.
 RELEASE_FIELDS = {"product_qty", "date_start", "date_finished", "bom_id", "product_id"}
@@ -126,41 +134,51 @@ class MrpProduction(models.Model):
     # --------------------------------------------------- shop floor: the order
     @api.model
     def _mfg_apply_production_order(self, message):
-        """Create, update or cancel the MO of an order owned by an external system (SAP)."""
-        payload, values = message.payload, message.mapped_values
+        """Create, update or cancel the MO of an order owned by an external system (SAP):
+        an OperationsRequest whose Produced material requirement is the product and
+        quantity to make; the verb (or the request state) says release, change or
+        cancel."""
+        envelope = message._mfg_envelope()
+        order = envelope["payload"]
+        order_ref = order["id"]
         Production = self.sudo().with_context(mfg_origin_connector_id=message.connector_id.id)
-        production = Production._mfg_find_order(payload["order_ref"], message.company_id)
-        action = payload.get("action", "release")
-        if action == "cancel":
+        production = Production._mfg_find_order(order_ref, message.company_id)
+        if envelope.get("verb") == "Cancel" or order.get("request_state") == "Cancelled":
             if not production:
-                raise MfgBusinessError(self.env._("Cannot cancel unknown order %s.",
-                                                  payload["order_ref"]))
+                raise MfgBusinessError(self.env._("Cannot cancel unknown order %s.", order_ref))
             if production.state not in ("done", "cancel"):
                 production.action_cancel()
             return production
-        uom_id = values.get("uom")
+        produced = next((r for r in order["material_requirements"] if r["use"] == "Produced"),
+                        None)
+        if produced is None:
+            raise MfgBusinessError(self.env._(
+                "Order %s has no material requirement of use Produced (what to make).",
+                order_ref))
+        product_id = message._mfg_mapped(f"{PRODUCED}.material_definition_id.value")
+        uom_id = message._mfg_uom_of(PRODUCED, produced["quantity"])
+        quantity = produced["quantity"]["value"]
         if not production:
             production = Production.create({
-                "product_id": values["product"],
-                "product_qty": payload["qty"],
+                "product_id": product_id,
+                "product_qty": quantity,
                 "product_uom_id": uom_id,
                 "company_id": message.company_id.id,
-                "origin": payload["order_ref"],
-                "mfg_external_ref": payload["order_ref"],
+                "origin": order_ref,
+                "mfg_external_ref": order_ref,
                 "mfg_source_connector_id": message.connector_id.id,
-                "date_start": utc_naive(payload.get("date_start")) or fields.Datetime.now(),
+                "date_start": utc_naive(order.get("earliest_start")) or fields.Datetime.now(),
             })
             production.action_confirm()
             return production
         if production.state in ("done", "cancel"):
             raise MfgBusinessError(self.env._(
                 "Order %(ref)s is already %(state)s in Odoo; the update was not applied.",
-                ref=payload["order_ref"], state=production.state))
-        if production.product_id.id != values["product"]:
+                ref=order_ref, state=production.state))
+        if production.product_id.id != product_id:
             raise MfgBusinessError(self.env._(
-                "Order %s changes product: cancel it and release a new one.",
-                payload["order_ref"]))
-        qty = message._mfg_qty_in_uom(payload["qty"], production.product_uom_id)
+                "Order %s changes product: cancel it and release a new one.", order_ref))
+        qty = message._mfg_qty_in_uom(quantity, production.product_uom_id, uom_id)
         if abs(qty - production.product_qty) > 1e-9:
             if production.state == "draft":
                 production.product_qty = qty
@@ -169,16 +187,19 @@ class MrpProduction(models.Model):
                     {"mo_id": production.id, "product_qty": qty})
                 wizard.with_context(
                     mfg_origin_connector_id=message.connector_id.id).change_prod_qty()
-        if payload.get("date_start"):
+        if order.get("earliest_start"):
             production.with_context(mfg_no_publish=True).date_start = utc_naive(
-                payload["date_start"])
+                order["earliest_start"])
         return production
 
     # ------------------------------------------- shop floor: confirmations
-    def _mfg_workorder_for(self, message):
-        """The work order a confirmation reports on: by operation name, then work center."""
-        workcenter_id = message.mapped_values.get("work_center")
-        operation = message.payload.get("operation")
+    def _mfg_workorder_for(self, message, segment):
+        """The work order a segment response reports on: by its segment requirement (the
+        operation), then by the work center of its equipment actual."""
+        equipment = ((segment.get("equipment_actuals") or [{}])[0].get("equipment_id") or {})
+        workcenter_id = message._mfg_mapped(EQUIPMENT, equipment.get("value")) \
+            if equipment.get("value") else None
+        operation = segment.get("segment_requirement_id")
         workorders = self.workorder_ids.filtered(lambda w: w.state not in ("cancel",))
         if operation:
             named = workorders.filtered(lambda w: w.name == operation)
@@ -186,6 +207,26 @@ class MrpProduction(models.Model):
         if workcenter_id:
             workorders = workorders.filtered(lambda w: w.workcenter_id.id == workcenter_id)
         return workorders[:1]
+
+    def _mfg_segment_quantities(self, message, segment, mapped=None):
+        """(good, scrap) Produced in a segment response, in the MO's unit."""
+        good = scrap = 0.0
+        for actual in segment.get("material_actuals") or []:
+            if actual["use"] not in PRODUCED_USES:
+                continue
+            kind = actual.get("quantity_kind") or "good"
+            if kind == "rework":
+                raise MfgBusinessError(self.env._(
+                    "%s: rework quantities are not booked by Odoo; report them as good or "
+                    "scrap.", self.name))
+            qty = message._mfg_qty_in_uom(
+                actual["quantity"]["value"], self.product_uom_id,
+                message._mfg_uom_of(ACTUALS, actual["quantity"], mapped))
+            if kind == "scrap":
+                scrap += qty
+            else:
+                good += qty
+        return good, scrap
 
     def _mfg_record_quantities(self, good, scrap, final):
         """Add reported good/scrap quantities (in the MO's unit) to the order, once."""
@@ -225,41 +266,52 @@ class MrpProduction(models.Model):
                     "%(mo)s needs input in Odoo to be completed (%(what)s).",
                     mo=self.name, what=action.get("name") or model))
 
-    def _mfg_apply_quantity_batch(self, messages, uoms):
+    def _mfg_apply_quantity_batch(self, messages, mapped):
         """Apply consecutive partial quantity confirmations of this order in one go.
 
         Recomputing the order's component quantities dominates the cost of a confirmation;
         a burst of N partial reports needs it once, not N times. Same end state as one by
-        one. ``uoms``: {message id: mapped unit id}.
+        one. ``mapped``: {message id: mapped values}.
         """
         if self.state in ("cancel", "done", "draft"):
             raise MfgBusinessError("not batchable")  # the caller falls back to one by one
-        good = sum(m._mfg_qty_in_uom(m.payload.get("qty_good") or 0.0, self.product_uom_id,
-                                     uoms.get(m.id)) for m in messages)
-        scrap = sum(m._mfg_qty_in_uom(m.payload.get("qty_scrap") or 0.0, self.product_uom_id,
-                                      uoms.get(m.id)) for m in messages)
+        good = scrap = 0.0
+        for message in messages:
+            for segment in message._mfg_payload()["segment_responses"]:
+                segment_good, segment_scrap = self._mfg_segment_quantities(
+                    message, segment, mapped.get(message.id))
+                good, scrap = good + segment_good, scrap + segment_scrap
         self._mfg_record_quantities(good, scrap, False)
         return self
 
     def _mfg_apply_confirmation(self, message):
-        """A production.confirmation on this order: work order event, quantities, and on a
-        final report, completion (with backorder) unless a quality hold blocks it."""
-        payload = message.payload
+        """An OperationsResponse on this order. Per segment response: the work order takes
+        its state (Running: started or resumed, Paused, Completed: finished), then its
+        Produced quantities (good, scrap) and Consumed material are booked. A response
+        state Completed completes the order (with backorder) unless a quality hold blocks
+        it."""
+        response = message._mfg_payload()
         if self.state in ("cancel", "done"):
             raise MfgBusinessError(self.env._(
                 "Order %(mo)s is %(state)s: confirmation rejected.",
                 mo=self.name, state=self.state))
         if self.state == "draft":
             self.action_confirm()
-        workorder = self._mfg_workorder_for(message)
-        event = payload.get("event") or ("complete" if payload.get("final") else "quantity")
-        workorder._mfg_apply_event(event)
-        good = message._mfg_qty_in_uom(payload.get("qty_good") or 0.0, self.product_uom_id)
-        scrap = message._mfg_qty_in_uom(payload.get("qty_scrap") or 0.0, self.product_uom_id)
-        self._mfg_record_quantities(good, scrap, bool(payload.get("final")))
-        if event == "complete":
-            workorder._mfg_apply_completion()
-        if payload.get("final"):
+        final = response.get("response_state") == "Completed"
+        workorders = self.env["mrp.workorder"]
+        for segment in response["segment_responses"]:
+            workorder = self._mfg_workorder_for(message, segment)
+            event = self._mfg_segment_event(segment)
+            workorder._mfg_apply_event(event)
+            good, scrap = self._mfg_segment_quantities(message, segment)
+            self._mfg_record_quantities(good, scrap, final)
+            for actual in segment.get("material_actuals") or []:
+                if actual["use"] in CONSUMED_USES:
+                    self._mfg_consume(message, actual)
+            if event == "complete":
+                workorder._mfg_apply_completion()
+            workorders |= workorder
+        if final:
             if self.product_uom_id.is_zero(self.qty_producing):
                 raise MfgBusinessError(self.env._(
                     "%s: final confirmation without any good quantity.", self.name))
@@ -275,17 +327,52 @@ class MrpProduction(models.Model):
                 ("id", "!=", self.id), ("state", "not in", ("done", "cancel"))]) \
                 if self.production_group_id else self.browse()
             return self | backorders
-        return workorder or self
+        return workorders or self
+
+    @api.model
+    def _mfg_segment_event(self, segment):
+        """The operator's button a segment state stands for."""
+        state = segment.get("segment_state")
+        if state == "Completed":
+            return "complete"
+        if state in ("Paused", "Held", "Suspended"):
+            return "pause"
+        if state == "Aborted":
+            raise MfgBusinessError(self.env._(
+                "Segment %s was aborted: cancel or rework the work order in Odoo.",
+                segment["id"]))
+        if state == "Running" and (segment.get("actual_start")
+                                   or not segment.get("material_actuals")):
+            return "start"
+        return "quantity"
 
     # ---------------------------------------------- shop floor: consumption
     def _mfg_apply_consumption(self, message):
-        """Reported component consumption (optionally of a lot) on this order."""
-        payload, values = message.payload, message.mapped_values
+        """Reported component consumption (material actuals of use Consumed, optionally
+        of a lot) on this order."""
         if self.state in ("cancel", "done"):
             raise MfgBusinessError(self.env._(
                 "Order %(mo)s is %(state)s: consumption rejected.",
                 mo=self.name, state=self.state))
-        product = message.env["product.product"].browse(values["product"])
+        moves = self.env["stock.move"]
+        for segment in message._mfg_payload()["segment_responses"]:
+            for actual in segment.get("material_actuals") or []:
+                if actual["use"] not in CONSUMED_USES:
+                    raise MfgBusinessError(self.env._(
+                        "A material.consumption reports material of use %s; only consumed "
+                        "material is booked here.", actual["use"]))
+                moves |= self._mfg_consume(message, actual)
+        return moves
+
+    def _mfg_consume(self, message, actual):
+        """One material actual consumed by this order: on its component line (added when
+        the BOM has none), on the reported lot."""
+        code = (actual.get("material_definition_id") or {}).get("value")
+        product_id = message._mfg_mapped(f"{ACTUALS}.material_definition_id.value", code)
+        if not product_id:
+            raise MfgBusinessError(self.env._("Consumed material without a known product."))
+        uom_id = message._mfg_uom_of(ACTUALS, actual["quantity"])
+        product = message.env["product.product"].browse(product_id)
         move = self.move_raw_ids.filtered(
             lambda m: m.product_id == product and m.state not in ("done", "cancel"))[:1]
         if not move:
@@ -293,14 +380,14 @@ class MrpProduction(models.Model):
             self.move_raw_ids = [(0, 0, {
                 "product_id": product.id,
                 "product_uom_qty": 0.0,
-                "product_uom": values.get("uom") or product.uom_id.id,
+                "product_uom": uom_id or product.uom_id.id,
                 "location_id": self.location_src_id.id,
                 "location_dest_id": self.production_location_id.id,
             })]
             move = self.move_raw_ids.filtered(lambda m: m.product_id == product)[-1:]
             move._action_confirm()
-        qty = message._mfg_qty_in_uom(payload["qty"], move.product_uom)
-        lot_name = payload.get("lot")
+        qty = message._mfg_qty_in_uom(actual["quantity"]["value"], move.product_uom, uom_id)
+        lot_name = actual.get("lot_id")
         if lot_name:
             lot = message.env["stock.lot"].search([("name", "=", lot_name),
                                                    ("product_id", "=", product.id)], limit=1)

@@ -1,7 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
 
-from ..services.shopfloor import utc_naive
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+
+from ..services.shopfloor import duration_seconds, utc_naive
 
 
 class MrpWorkcenter(models.Model):
@@ -22,17 +24,21 @@ class MrpWorkcenter(models.Model):
         stop (updated by later events of the same stop), and a maintenance request when the
         stop lasts longer than the work center's threshold."""
         self.ensure_one()
-        payload, values = message.payload, message.mapped_values
-        start = utc_naive(payload["start"])
-        end = utc_naive(payload.get("end"))
-        if not end and payload.get("duration_s") is not None:
-            end = fields.Datetime.add(start, seconds=payload["duration_s"])
+        stop = message._mfg_payload()
+        start = utc_naive(stop["start"])
+        end = utc_naive(stop.get("end"))
+        try:
+            seconds = duration_seconds(stop.get("duration"))
+        except ValueError as exc:
+            raise MfgBusinessError(str(exc)) from None
+        if not end and seconds is not None:
+            end = fields.Datetime.add(start, seconds=seconds)
         Productivity = self.env["mrp.workcenter.productivity"].sudo()
         line = Productivity.search([("workcenter_id", "=", self.id),
                                     ("date_start", "=", start)], limit=1)
-        line_values = {"loss_id": values["reason_code"], "date_end": end,
+        line_values = {"loss_id": message._mfg_mapped("reason_code"), "date_end": end,
                        "description": self.env._("Shop floor stop %(code)s (%(origin)s)",
-                                                 code=payload["reason_code"],
+                                                 code=stop["reason_code"],
                                                  origin=message.source)}
         if line:
             line.write({k: v for k, v in line_values.items() if v or k == "loss_id"})

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+
+from odoo.addons.mfg_integration.tests.common import envelope
 
 from .common import MfgMrpCase
 
@@ -92,11 +93,78 @@ class TestShopFloorSequence(MfgMrpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestVersionsTheHandlersRead(MfgMrpCase):
-    def test_an_inbound_flow_accepts_no_version_its_handler_does_not_read(self):
-        flow = self.env["mfg.flow"].search([
+class TestIsa95Senders(MfgMrpCase):
+    """A sender speaking canonical v2 (ISA-95): one OperationsResponse reports the start,
+    the produced and scrapped quantities and the consumed components of the pressing
+    operation and completes the order - what v1 needed four messages for."""
+
+    def _inbound_flow(self, type_name):
+        return self.env["mfg.flow"].search([
             ("connector_id", "=", self.connector.id), ("direction", "=", "in"),
-            ("canonical_type", "=", "production.confirmation")])
-        with self.assertRaisesRegex(ValidationError, "applied from version 1 payloads; the "
-                                                     "flow cannot accept version 2"):
-            flow.schema_version = 2
+            ("canonical_type", "=", type_name)])
+
+    def response(self, production, key="r-1", **segment):
+        segment = dict({
+            "id": "0010", "segment_requirement_id": "Pressing", "segment_state": "Completed",
+            "actual_start": "2026-11-23T08:00:00+00:00", "final": True,
+            "equipment_actuals": [{"equipment_id": {"value": "WC-PRESS"},
+                                   "level": "WorkCenter"}],
+            "material_actuals": [
+                {"use": "Produced", "quantity_kind": "good",
+                 "quantity": {"value": 10, "unit_code": "C62"}},
+                {"use": "Produced", "quantity_kind": "scrap", "reason_code": "BURR",
+                 "quantity": {"value": 1, "unit_text": "PCE"}},
+                {"use": "Consumed", "material_definition_id": {"value": "MAT-SHEET"},
+                 "quantity": {"value": 11, "unit_code": "H87"}},
+                {"use": "Consumed", "material_definition_id": {"value": "MAT-SCREW"},
+                 "quantity": {"value": 40, "unit_text": "PCE"}}]}, **segment)
+        return envelope(key, type_name="production.confirmation", schema_version=2,
+                        verb="Process", occurred_at="2026-11-23T09:00:00+00:00", payload={
+                            "operations_request_id": production.name,
+                            "response_state": "Completed", "segment_responses": [segment]})
+
+    def test_one_operations_response_runs_and_completes_the_order(self):
+        # A v1 flow takes v2 envelopes too (its version is what it builds); the ordering
+        # key of an ISA-95 sender is the operations request.
+        self._inbound_flow("production.confirmation").ordering_key_field = \
+            "operations_request_id"
+        production = self.new_order()
+        result = self.Message.ingest([self.response(production)])
+        self.assertEqual(result["rejected"], [])
+        self.run_jobs()
+        message = self.message("r-1")
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(message.ordering_key, production.name)
+        self.assertEqual(production.state, "done")
+        self.assertEqual(production.qty_produced, 10)
+        self.assertEqual(production.mfg_reported_scrap_qty, 1)
+        raw = {m.product_id: m.quantity for m in production.move_raw_ids}
+        self.assertEqual((raw[self.sheet], raw[self.screw]), (11, 40),
+                         "C62/H87 are Odoo's Units without a mapping; PCE through its mapping")
+        self.assertEqual(production.workorder_ids.state, "done")
+
+    def test_unknown_codes_are_named_and_nothing_is_applied(self):
+        production = self.new_order()
+        unknown = self.response(production, key="r-2", equipment_actuals=[
+            {"equipment_id": {"value": "WC-NOWHERE"}}])
+        unknown["payload"]["segment_responses"][0]["material_actuals"][1]["quantity"] = {
+            "value": 1, "unit_text": "BOXES"}
+        self.Message.ingest([unknown])
+        self.run_jobs()
+        message = self.message("r-2")
+        self.assertEqual(message.state, "exception")
+        missing = {(kind, code) for kind, code, _path in message.missing_mappings}
+        self.assertEqual(missing, {("work_center", "WC-NOWHERE"), ("uom", "BOXES")})
+        self.assertEqual(production.state, "confirmed", "nothing applied")
+
+    def test_a_v1_value_v2_cannot_take_is_rejected_at_ingest(self):
+        production = self.new_order()
+        bad = self.confirmation(production, "quantity", good=1)
+        bad["operator"] = "x" * 201  # v1 allowed any length; a v2 person id has 200 at most
+        result = self.Message.ingest([envelope("r-3", type_name="production.confirmation",
+                                               payload=bad)])
+        self.assertIn("upgraded from v1 to v2", result["rejected"][0]["error"])
+        self.assertIn("person_id.value", result["rejected"][0]["error"])
+        newer = self.Message.ingest([envelope("r-4", type_name="production.confirmation",
+                                              schema_version=3, payload={})])
+        self.assertIn("unsupported schema_version 3", newer["rejected"][0]["error"])

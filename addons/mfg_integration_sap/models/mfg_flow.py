@@ -128,7 +128,8 @@ class MfgFlow(models.Model):
             envelope = {
                 "key": f"SAP-PRD:{ref}:{version}"[:200],
                 "type": "production.order",
-                "schema_version": self.schema_version or 1,
+                # sap_bapi.order_payload builds v1; the MRP handler reads it upgraded.
+                "schema_version": 1,
                 "source": connector.code,
                 "occurred_at": (changed or datetime.now(timezone.utc)).isoformat(),
                 "correlation_id": f"SAP-PRD:{ref}",

@@ -169,8 +169,10 @@ class TestOData(SapTestCase):
             "payload": {"order_ref": "1000999", "product": "40000815", "qty": 5, "uom": "ST"}}])
         self.assertEqual(message["accepted"], 1)
         self.run_jobs()
-        self.assertEqual(self.message("PO-BOLT", source="SAP-ODATA").mapped_values["product"],
-                         bolt.product_id.id, "the material now resolves through its mapping")
+        message = self.message("PO-BOLT", source="SAP-ODATA")
+        self.assertEqual(message._mfg_mapped(
+            "material_requirements[use=Produced].material_definition_id.value"),
+            bolt.product_id.id, "the material now resolves through its mapping")
 
     def test_connection_test_reads_metadata_and_token(self):
         ok, text = self.odata._test_connection()

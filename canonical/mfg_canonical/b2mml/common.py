@@ -135,7 +135,7 @@ def quantity_in(node, where):
         return {"value": value, "unit_code": unit_text}, text(node, "Key")
     if not unit_text:
         raise B2mmlError(f"{where}/UnitOfMeasure is required")
-    return {"value": value, "unit_text": unit_text[:64]}, text(node, "Key")
+    return {"value": value, "unit_text": unit_text}, text(node, "Key")
 
 
 def _number(value):

@@ -13,7 +13,8 @@ def to_v2(envelope, payload, verb="Process", **fields):
 
 
 def identifier(value, scheme=None):
-    found = {"value": str(value)[:200]}
+    # Not cut to fit: a value v2 cannot take is refused with its path, never changed.
+    found = {"value": str(value)}
     if scheme:
         found["scheme"] = scheme
     return found

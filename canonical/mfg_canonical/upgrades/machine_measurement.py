@@ -18,7 +18,7 @@ def v1_to_v2(envelope):
         "window_start": old["window_start"], "window_end": old["window_end"],
         "min": old["min"], "max": old["max"], "avg": old["avg"], "last": old["last"],
         "count": old["count"],
-        "unit_code": code, "unit_text": None if code or not unit else str(unit)[:64],
+        "unit_code": code, "unit_text": None if code or not unit else str(unit),
         "quality": "good", "is_historical": False,
         "extensions": extensions(old, KNOWN),
     }

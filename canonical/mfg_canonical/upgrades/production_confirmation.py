@@ -4,7 +4,8 @@ v1 mixed a state change (``event``) with quantities; v2 keeps them apart: the ev
 segment state (start/resume: Running, pause: Paused, complete: Completed; a quantity report
 without event is Running, or Completed when final), the quantities are material actuals of
 use Produced, good and scrap. The work center is the equipment actual, the operator the
-personnel actual; the event time becomes the actual start (start) or end (complete)."""
+personnel actual; the event time becomes the actual start (start) or end (complete); a
+final report makes the whole response Completed (the order is done)."""
 from ._common import extensions, identifier, quantity, to_v2
 
 TYPE = "production.confirmation"
@@ -44,4 +45,6 @@ def response(envelope, old):
         "material_actuals": actuals or None,
     }
     return {"operations_request_id": old["order_ref"], "operations_type": "Production",
+            # v1 final: the last report on the order, which completes it.
+            "response_state": "Completed" if old.get("final") else None,
             "segment_responses": [segment], "extensions": extensions(old, KNOWN)}
