@@ -122,6 +122,7 @@ def test_machine_data_follow_packml_and_opc_ua():
     assert counter["payload"]["counter_kind"] == "defective"
     assert counter["payload"]["delta"] == {"value": 3, "unit_code": "C62"}
     assert "value" not in counter["payload"], "a negative absolute value has no quantity"
+    assert counter["payload"]["extensions"] == {"value": -5}, "but it is kept"
     start = upgraded(v1("machine.downtime", {
         "work_center": "ASSY-1", "start": "2026-11-23T08:00:00+01:00",
         "reason_code": "JAM"}))["payload"]

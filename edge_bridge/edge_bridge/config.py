@@ -143,6 +143,9 @@ class Config:
     sink: SinkConfig
     heartbeat: HeartbeatConfig
     observability: ObservabilityConfig
+    # Canonical schema version of the envelopes emitted: 2 (ISA-95, the default) or 1 for
+    # an Odoo that does not apply v2 yet.
+    schema_version: int = 2
     path: str | None = None
 
 
@@ -324,7 +327,7 @@ def parse_config(data, base_dir=Path("."), path=None):
     root = _Node(data, "")
     root.check_known("device", "assets", "sources", "aggregation", "buffer", "sink", "heartbeat", "observability")
     device = root.child("device", required=True)
-    device.check_known("code", "plant")
+    device.check_known("code", "plant", "schema_version")
     assets = {}
     for node in root.items("assets", required=True):
         asset = _asset(node)
@@ -354,6 +357,7 @@ def parse_config(data, base_dir=Path("."), path=None):
     host = obs.str("host", "127.0.0.1")
     return Config(
         device_code=device.str("code", required=True), plant=device.str("plant"),
+        schema_version=int(device.num("schema_version", 2, minimum=1, maximum=2, integer=True)),
         assets=assets, sources=sources,
         aggregation=AggregationConfig(agg.num("window_s", 60.0, minimum=0.1), agg.num("grace_s", 2.0, minimum=0)),
         buffer=BufferConfig(

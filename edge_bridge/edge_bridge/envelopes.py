@@ -7,9 +7,13 @@ re-emits the very same key and Odoo's (source, key) dedup makes the second copy 
 import hashlib
 from datetime import datetime, timezone
 
-from mfg_canonical import MAX_KEY_LENGTH, validate_envelope
+from mfg_canonical import MAX_KEY_LENGTH, available_types, validate_envelope
+from mfg_canonical.upgrades import upgrade
 
+# The aggregators build v1 payloads; the factory upgrades them to the configured version
+# with mfg_canonical's own upgrade steps, so the bridge and Odoo cannot disagree on v2.
 SCHEMA_VERSION = 1
+DEFAULT_SCHEMA_VERSION = 2
 
 
 def iso(moment):
@@ -36,10 +40,12 @@ def make_key(*parts):
 class EnvelopeFactory:
     """Stamps envelopes with this device's code and plant and checks them against the schemas."""
 
-    def __init__(self, device_code, plant=None, validate=True):
+    def __init__(self, device_code, plant=None, validate=True,
+                 schema_version=DEFAULT_SCHEMA_VERSION):
         self.device_code = device_code
         self.plant = plant
         self.validate = validate
+        self.schema_version = schema_version
 
     def build(self, type_name, key_parts, occurred_at, payload, correlation_id=None):
         envelope = {
@@ -54,6 +60,11 @@ class EnvelopeFactory:
             envelope["plant"] = self.plant
         if correlation_id:
             envelope["correlation_id"] = correlation_id
+        target = min(self.schema_version, available_types().get(type_name, [1])[-1])
+        if target > SCHEMA_VERSION:
+            envelope = upgrade(envelope, target=target, validate=self.validate)
+            if self.plant:
+                envelope["hierarchy_scope"] = {"equipment_id": self.plant, "level": "Site"}
         if self.validate:
             # A bug here must surface at once, not as a rejected batch hours later in Odoo.
             validate_envelope(envelope)

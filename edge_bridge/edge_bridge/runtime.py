@@ -49,7 +49,8 @@ class Bridge:
         self.outbox.on_dead_letters_dropped = self.metrics.dead_letters_dropped.inc
         # The worker validates every emitted envelope and dead-letters failures one by one; the
         # factory raising mid-aggregation would leave a half-applied reading instead.
-        self.factory = EnvelopeFactory(config.device_code, config.plant, validate=False)
+        self.factory = EnvelopeFactory(config.device_code, config.plant, validate=False,
+                                       schema_version=config.schema_version)
         self.aggregator = Aggregator(config.assets, config.aggregation.window_s, config.aggregation.grace_s,
                                      self.factory, self.outbox.load_states())
         self.inbox = Inbox()

@@ -84,7 +84,9 @@ def mqtt_source(port, client_id, prefix, host="127.0.0.1", client=None):
 def write_config(tmp_path, sources, assets, sink_url, api_key="test-key", window_s=1.0, grace_s=0.5,
                  batch_size=200, batch_max_age_s=0.2, health_port=None, buffer=None, sink=None, extra=None):
     config = {
-        "device": {"code": "EDGE-T1", "plant": "P1"},
+        # The bridge's own tests read v1 payloads; v2 (the default) has test_envelopes_v2
+        # and the edge-to-Odoo tests.
+        "device": {"code": "EDGE-T1", "plant": "P1", "schema_version": 1},
         "aggregation": {"window_s": window_s, "grace_s": grace_s},
         "assets": assets, "sources": sources,
         "buffer": {"path": str(tmp_path / "buffer.db"), "max_bytes": "200MB", **(buffer or {})},

@@ -18,7 +18,7 @@ def make(window_s=10, deadband=0.0, critical_after_s=60):
             "sources": [{"name": "mes", "type": "mqtt", "mqtt": {"client_id": "x", "topics": [{"filter": "#"}]}}],
             "sink": {"url": "http://127.0.0.1:1", "api_key": "k"}}
     config = parse_config(data)
-    return Aggregator(config.assets, window_s, 1.0, EnvelopeFactory("EDGE-T1", "P1"))
+    return Aggregator(config.assets, window_s, 1.0, EnvelopeFactory("EDGE-T1", "P1", schema_version=1))
 
 
 def feed(aggregator, readings, seq_start=None):

@@ -13,7 +13,7 @@ from edge_bridge.simulator.odoo_standin import OdooStandIn
 from edge_bridge.sink.forwarder import Forwarder
 from edge_bridge.sink.odoo import make_transport
 
-FACTORY = EnvelopeFactory("EDGE-T1", "P1")
+FACTORY = EnvelopeFactory("EDGE-T1", "P1", schema_version=1)
 
 
 def events(count, start=0):

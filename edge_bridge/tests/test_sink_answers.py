@@ -16,7 +16,7 @@ from edge_bridge.observability import Metrics
 from edge_bridge.sink.forwarder import Forwarder
 from edge_bridge.sink.odoo import TransientError, make_transport
 
-FACTORY = EnvelopeFactory("EDGE-T1", "P1")
+FACTORY = EnvelopeFactory("EDGE-T1", "P1", schema_version=1)
 DEEP = "[" * 100_000 + "]" * 100_000          # response.json(): RecursionError, not ValueError
 
 

@@ -74,7 +74,7 @@ def _alarms(outbox):
 def test_the_high_water_watch_is_its_own_stage_raising_and_clearing_the_alarm_envelope(tmp_path):
     """It runs in its own thread, so it fires even while the aggregation worker is held back."""
     outbox = Outbox(tmp_path / "buffer.db", max_bytes=2 * 1024 ** 2, high_water=0.5)
-    factory = EnvelopeFactory("EDGE-T1", "P1")
+    factory = EnvelopeFactory("EDGE-T1", "P1", schema_version=1)
     woken = []
     watch = HighWaterWatch(outbox, BufferConfig(max_bytes=2 * 1024 ** 2, high_water=0.5), factory, Metrics(),
                            woken.append, check_every_s=0.05)

@@ -87,6 +87,13 @@ class MfgConnector(models.Model):
     )
     endpoint_url = fields.Char("Endpoint", tracking=True)
     timeout_s = fields.Float("Timeout (s)", default=10.0)
+    message_format = fields.Selection(
+        [("canonical", "Canonical envelope (JSON)"), ("b2mml_xml", "B2MML V0701 (XML)"),
+         ("b2mml_json", "B2MML V0701 (B2MML-JSON)")],
+        "Outbound format", default="canonical", required=True, tracking=True,
+        help="What messages posted to this connector's endpoint look like. B2MML: orders as "
+        "OperationsSchedule, confirmations as OperationsPerformance, lots as MaterialLot; a "
+        "type without a B2MML form goes to exception with that reason.")
     verify_tls = fields.Boolean("Verify TLS", default=True, tracking=True)
     auth_method = fields.Selection(AUTH_METHODS, default="none", required=True, tracking=True)
     # Credentials: field-level groups keep them out of read/search_read/export for

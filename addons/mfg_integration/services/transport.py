@@ -10,7 +10,12 @@ from urllib.parse import urlsplit
 import requests
 
 # Defined in exceptions.py; imported from here by older code.
-from ..exceptions import ForeignHostError, PeerRejected, TransportError  # noqa: F401
+from ..exceptions import (  # noqa: F401
+    ForeignHostError,
+    MfgBusinessError,
+    PeerRejected,
+    TransportError,
+)
 
 # OAuth2 tokens per (database, connector id): re-used until shortly before they expire
 # instead of fetching one per message. The key also holds a digest of the credentials, so
@@ -179,12 +184,28 @@ def sign(secret, timestamp, body):
     return "sha256=" + mac.hexdigest()
 
 
+def encode_envelope(envelope, message_format="canonical"):
+    """(body bytes, content type) of an envelope in a connector's outbound format."""
+    if message_format == "canonical":
+        return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode(), \
+            "application/json"
+    from mfg_canonical.b2mml import B2mmlError, export  # lxml only where B2MML is used
+    try:
+        if message_format == "b2mml_xml":
+            return export(envelope, "xml"), "application/xml"
+        return json.dumps(export(envelope, "json"), separators=(",", ":")).encode(), \
+            "application/json"
+    except B2mmlError as exc:
+        raise MfgBusinessError(f"B2MML: {exc}") from None
+
+
 def post_envelope(connector, envelope, url=None):
-    """POST one canonical envelope; return (status, elapsed_ms, response text)."""
-    body = json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
+    """POST one canonical envelope (in the connector's outbound format); return (status,
+    elapsed_ms, response text)."""
+    body, content_type = encode_envelope(envelope, connector.message_format or "canonical")
     timestamp = str(int(time.time()))
     headers = {
-        "Content-Type": "application/json",
+        "Content-Type": content_type,
         "X-Mfg-Event": envelope.get("type", ""),
         "X-Mfg-Delivery": str(uuid.uuid4()),
         "X-Mfg-Timestamp": timestamp,

@@ -148,8 +148,12 @@ class Receiver(LocalHttpServer):
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server API
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                try:
+                    parsed = json.loads(body or b"null")
+                except ValueError:  # an XML body (B2MML)
+                    parsed = None
                 receiver.requests.append({"headers": dict(self.headers), "body": body,
-                                          "json": json.loads(body or b"null")})
+                                          "json": parsed})
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 \
                     else receiver.statuses[0]
                 self.send_response(status)

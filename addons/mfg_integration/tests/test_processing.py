@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import datetime, timedelta
 
+from lxml import etree
+
 from odoo import fields
 from odoo.tests import tagged
 
@@ -195,6 +197,36 @@ class TestProcessing(MfgTestCase):
         self.assertEqual((hostile.state, fine.state), ("exception", "done"),
                          "not sent until a person corrects it")
         self.assertEqual(len(receiver.requests), 1)
+
+    def test_outbound_in_b2mml_xml_and_json(self):
+        """A connector whose peer speaks B2MML gets OperationsSchedules, not envelopes; a
+        type without a B2MML form is an exception naming it."""
+        with Receiver() as receiver:
+            self.mes.write({"endpoint_url": receiver.url, "message_format": "b2mml_xml"})
+            message = self.outbound("b1")
+            self.run_jobs()
+            self.assertEqual(message.state, "done", message.last_error)
+            request = receiver.requests[-1]
+            self.assertEqual(request["headers"]["Content-Type"], "application/xml")
+            root = etree.fromstring(request["body"])
+            self.assertEqual(etree.QName(root).localname, "ProcessOperationsSchedule")
+            namespace = {"b": "http://www.mesa.org/xml/B2MML"}
+            self.assertEqual(root.findtext("b:ApplicationArea/b:BODID", namespaces=namespace),
+                             "b1")
+            self.assertEqual(root.findtext(".//b:OperationsRequest/b:ID", namespaces=namespace),
+                             "MO-1")
+            self.mes.message_format = "b2mml_json"
+            message = self.outbound("b2", minute=1)
+            self.run_jobs()
+            self.assertEqual(message.state, "done", message.last_error)
+            self.assertIn("ProcessOperationsSchedule", receiver.requests[-1]["json"])
+            flow = self._flow("machine.alarm", connector=self.mes, direction="out")
+            alarm = self.Message.create_outbound(self.mes, "machine.alarm", {
+                "asset": "P1", "code": "E1", "severity": "info", "active": True}, "b3")
+            self.assertEqual(alarm.flow_id, flow)
+            self.run_jobs()
+            self.assertEqual(alarm.state, "exception")
+            self.assertIn("B2MML: type 'machine.alarm' has no B2MML form", alarm.last_error)
 
     def test_outbound_retry_does_not_block_inbound_of_the_same_order(self):
         with Receiver(statuses=[503]) as receiver:

@@ -20,7 +20,13 @@ from odoo.addons.mfg_integration.exceptions import MfgSecretError
 from odoo.addons.mfg_integration.services.ingest import is_storable_text
 
 from ..services.inbound_auth import InboundAuthError, authenticate
-from ..services.inbound_payload import PayloadError, assign_source, merge_result, parse_envelopes
+from ..services.inbound_payload import (
+    PayloadError,
+    assign_source,
+    merge_result,
+    parse_b2mml,
+    parse_envelopes,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -75,8 +81,16 @@ class MfgInboundController(http.Controller):
         # Rate limit before parsing: a client over its budget costs no JSON parse, and a
         # body that does not parse still spends one envelope of the budget.
         self._check_rate_open(env, connector)
+        unreadable = []
         try:
-            envelopes = parse_envelopes(body)
+            b2mml = parse_b2mml(body, connector.code)
+            if b2mml is not None:
+                envelopes, unreadable = b2mml
+                if not envelopes:
+                    raise PayloadError("B2MML: no noun could be read: " + "; ".join(
+                        entry["error"] for entry in unreadable))
+            else:
+                envelopes = parse_envelopes(body)
         except PayloadError as exc:
             self._charge_junk(env, connector)
             raise Refusal(400, str(exc)) from None
@@ -97,7 +111,7 @@ class MfgInboundController(http.Controller):
                 return stored.status_code, json.loads(stored.response_body), \
                     {"Idempotent-Replayed": "true"}
         self._check_rate(env, connector, len(envelopes))
-        status, answer = self._ingest(env, connector, envelopes)
+        status, answer = self._ingest(env, connector, envelopes, unreadable)
         if idempotency_key:
             env["mfg.inbound.idempotency"]._store(connector.id, idempotency_key, body_sha256,
                                                   status, answer)
@@ -195,8 +209,11 @@ class MfgInboundController(http.Controller):
         if not allowed:
             raise self._rate_refusal(connector, retry_after)
 
-    def _ingest(self, env, connector, envelopes):
+    def _ingest(self, env, connector, envelopes, unreadable=()):
         forwarded, indexes, own_rejected = assign_source(envelopes, connector.code)
+        # A B2MML noun that could not be read: reported after the envelopes it produced.
+        own_rejected += [dict(entry, index=len(envelopes) + position)
+                         for position, entry in enumerate(unreadable)]
         result = {"accepted": 0, "duplicates": 0, "rejected": []}
         if forwarded:
             user = connector._inbound_ingest_env_user()

@@ -1,9 +1,13 @@
-"""Shape of pushes to /mfg/in/<code>: one envelope or {"envelopes": [...]}.
+"""Shape of pushes to /mfg/in/<code>: one envelope or {"envelopes": [...]}, or a B2MML
+V0701 document (XML, or B2MML-JSON) of an OperationsSchedule, OperationsPerformance or
+MaterialLot, turned into canonical v2 envelopes by mfg_canonical.b2mml.
 
 The endpoint fills in a missing ``source`` with the connector's code and rejects, per
 envelope, those that claim another source; the rest goes to ``mfg.message.ingest`` and
 the answers are merged back with the caller's indexes.
 """
+import re
+
 from mfg_canonical import jsonio
 
 from odoo.addons.mfg_integration.services.ingest import safe_text
@@ -11,6 +15,31 @@ from odoo.addons.mfg_integration.services.ingest import safe_text
 
 class PayloadError(Exception):
     """The body as a whole is unusable (HTTP 400)."""
+
+
+_B2MML_JSON = re.compile(rb'^\s*\{\s*"(Process|Change|Cancel|Sync|Acknowledge|Show|Respond)'
+                         rb'(OperationsSchedule|OperationsPerformance|MaterialLot)"')
+
+
+def parse_b2mml(body, code):
+    """(envelopes, rejects) of a B2MML push, or None when the body is not B2MML (told
+    from its first bytes, so a canonical push is parsed once)."""
+    stripped = (body or b"").lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        form, data = "xml", stripped
+    elif _B2MML_JSON.match(stripped):
+        form = "json"
+        try:
+            data = jsonio.loads(stripped)
+        except jsonio.BodyError as exc:
+            raise PayloadError(str(exc)) from None
+    else:
+        return None
+    from mfg_canonical.b2mml import B2mmlError, import_document  # lxml: B2MML pushes only
+    try:
+        return import_document(data, form, source=code)
+    except B2mmlError as exc:
+        raise PayloadError(f"B2MML: {exc}") from None
 
 
 def parse_envelopes(body):

@@ -19,16 +19,19 @@ def counter_kind(name):
 def v1_to_v2(envelope):
     old = envelope["payload"]
     value = old.get("value")
+    extra = extensions(old, KNOWN) or {}
+    if value is not None and value < 0:
+        # A v1 absolute value below zero (a PLC's signed wrap) is no v2 quantity: kept aside.
+        extra["value"] = value
     payload = {
         "equipment_id": identifier(old["asset"]),
         "counter_kind": counter_kind(old["counter"]),
         "counter_name": old["counter"],
         "delta": {"value": old["delta"], "unit_code": "C62"},
-        # A v1 absolute value below zero (a PLC's signed wrap) has no v2 quantity.
         "value": {"value": value, "unit_code": "C62"} if value is not None and value >= 0
         else None,
         "window_start": old["window_start"], "window_end": old["window_end"],
         "resets": old.get("resets"),
-        "extensions": extensions(old, KNOWN),
+        "extensions": extra or None,
     }
     return to_v2(envelope, payload, verb="Notify")
