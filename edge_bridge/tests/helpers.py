@@ -243,11 +243,29 @@ def _can_connect(address):
 
 
 # -- checking what arrived against the simulator's ground truth -------------------------------
+def _facts(env):
+    """The facts the truth checks compare, from a v1 or a v2 (ISA-95) payload."""
+    payload = env["payload"]
+    if "equipment_id" not in payload and "segment_responses" not in payload:
+        return payload                                        # v1
+    kind = env["type"]
+    if kind == "production.scrap" or kind == "production.confirmation":
+        segment = payload["segment_responses"][0]
+        work_center = (segment.get("equipment_actuals") or [{}])[0].get("equipment_id", {}).get("value")
+        actual = (segment.get("material_actuals") or [{}])[0]
+        return {"work_center": work_center, "reason_code": actual.get("reason_code"),
+                "qty": actual.get("quantity", {}).get("value")}
+    facts = dict(payload, asset=payload["equipment_id"]["value"])
+    if kind == "machine.counter":
+        facts.update(counter=payload["counter_name"], delta=payload["delta"]["value"])
+    return facts
+
+
 def delivered_summary(envelopes, asset):
     summary = {"counters": {}, "scrap_by_reason": {}, "downtimes": [], "alarms": [], "measurement_count": 0,
                "keys": []}
     for env in envelopes:
-        payload = env["payload"]
+        payload = _facts(env)
         if payload.get("asset", payload.get("work_center")) not in (asset, f"WC-{asset}"):
             continue
         summary["keys"].append(env["key"])

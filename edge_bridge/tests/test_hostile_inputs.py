@@ -1,6 +1,7 @@
 """Hostile and faulty inputs over MQTT and HTTP polling: each one is dead-lettered with its reason,
 acknowledged, and everything else is delivered (issue 8). Real Mosquitto, real bridge process."""
 import json
+import math
 import sqlite3
 import time
 
@@ -13,6 +14,12 @@ DEEP = ("[" * 100_000 + "]" * 100_000).encode()        # json.loads: RecursionEr
 
 def _reading(tag, value, ts, seq):
     return {"asset": "PACK1", "tag": tag, "value": value, "ts": ts, "seq": seq}
+
+
+def _window_middle():
+    """The middle of the current 1 s aggregation window: the good readings (now .. now+0.03)
+    then always share one window, wherever the test starts in the second."""
+    return math.floor(time.time()) + 0.5
 
 
 def _hostile_and_good(now):
@@ -57,7 +64,7 @@ def test_mqtt_nan_inf_deep_json_and_overflow_timestamps_are_dead_lettered_and_th
     publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=unique("pub"))
     publisher.connect("127.0.0.1", 1883)
     publisher.loop_start()
-    hostile, good = _hostile_and_good(time.time())
+    hostile, good = _hostile_and_good(_window_middle())
     try:
         for payload in hostile + good:
             publisher.publish(f"{prefix}/PACK1/x", payload, qos=1).wait_for_publish(5)
@@ -103,7 +110,7 @@ class HostileMes:
 
 
 def test_http_poll_hostile_items_and_an_unparsable_page_are_dead_lettered_and_polling_goes_on(tmp_path, standin):
-    hostile, good = _hostile_and_good(time.time())
+    hostile, good = _hostile_and_good(_window_middle())
     api = HostileMes([p.decode() for p in hostile[1:] + good])
     source = {"name": "mes_rest", "type": "http_poll",
               "http_poll": {"url": api.url, "interval_s": 0.1, "cursor_path": None}}
