@@ -118,6 +118,9 @@ def test_malformed_payloads_are_counted_dead_lettered_and_the_bridge_keeps_runni
             publisher.publish(f"{prefix}/PACK1/x", payload, qos=1).wait_for_publish(5)
         wait_until(lambda: bridge.metric("edge_messages_rejected_in_total", 'source="mes"') >= 6, 15,
                    "malformed inputs counted")
+        # The good readings come after the bad ones: their window is delivered once it
+        # closed (end + grace), not necessarily by the time the rejects are counted.
+        wait_until(lambda: standin.envelopes("machine.counter"), 15, "the counter window")
         assert bridge.terminate() == 0
         db = sqlite3.connect(tmp_path / "buffer.db")
         reasons = [row[0] for row in db.execute("SELECT reason FROM dead_letter WHERE stage='input'")]
