@@ -249,6 +249,8 @@ class MfgMessage(models.Model):
                                          type=self.canonical_type, code=self.connector_id.code))
             self.write({"flow_id": flow.id, "ordering_key": flow.ordering_key_of(self.payload)})
         validate_envelope(self.as_envelope())
+        if self.direction == "in":
+            self._mfg_envelope(validate=True)  # what the handler will read is valid too
         self.write({"state": "validated", "validated_at": fields.Datetime.now()})
 
     def _step_map(self, lookup):
@@ -370,16 +372,18 @@ class MfgMessage(models.Model):
         addon that builds a newer one says so with super(). Default: 1."""
         return {}
 
-    def _mfg_envelope(self):
+    def _mfg_envelope(self, validate=False):
         """This inbound message's envelope in the version its handler reads: older ones
         are upgraded (the stored payload stays as the sender sent it). Handlers read
-        ``_mfg_payload()``, never ``payload``."""
+        ``_mfg_payload()``, never ``payload``. The validation step checks the upgraded
+        envelope once (``validate``); the upgrade is deterministic, so the handlers' later
+        reads skip the schema check."""
         self.ensure_one()
         envelope = self.as_envelope()
         handler = self._mfg_apply_handlers().get(self.canonical_type)
         if handler and envelope["schema_version"] < handler.version:
             try:
-                envelope = upgrade(envelope, target=handler.version)
+                envelope = upgrade(envelope, target=handler.version, validate=validate)
             except EnvelopeError as exc:
                 raise MfgBusinessError(str(exc)) from None
         return envelope
@@ -452,6 +456,7 @@ class MfgMessage(models.Model):
                         raise MfgBusinessError("no active flow")
                     message._check_handler_version(handler)
                     validate_envelope(message.as_envelope())
+                    message._mfg_envelope(validate=True)
                     mapped[message.id] = message._resolve_mappings(run.lookup)
                     by_values.setdefault(json.dumps(mapped[message.id], sort_keys=True),
                                          []).append(message.id)
