@@ -112,10 +112,11 @@ class MfgMessage(models.Model):
 
     def _mfg_hold_target(self):
         production = self._mfg_production(required=False)
-        lot = self._mfg_payload().get("lot_id")
+        payload = self._mfg_payload()
+        lot = payload.get("lot_id")
         if not production and not lot:
             raise MfgBusinessError(self.env._("Unknown production order %s.",
-                                              self._mfg_payload().get("operations_request_id")))
+                                              payload.get("operations_request_id")))
         return production, lot
 
     def _mfg_apply_quality_result(self):

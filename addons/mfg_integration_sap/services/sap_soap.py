@@ -112,11 +112,11 @@ def abap_name(mc_style_name):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", mc_style_name).upper()
 
 
-def _renamed(value, rename):
+def renamed(value, rename):
     if isinstance(value, dict):
-        return {rename(key): _renamed(item, rename) for key, item in value.items()}
+        return {rename(key): renamed(item, rename) for key, item in value.items()}
     if isinstance(value, list):
-        return [_renamed(item, rename) for item in value]
+        return [renamed(item, rename) for item in value]
     return value
 
 
@@ -134,7 +134,7 @@ def call(service, operation, **params):
             raise SapBusinessError(
                 f"The WSDL has no operation {operation} (nor {mc_name(operation)}).") from None
     if mc_style:
-        params = _renamed(params, mc_name)
+        params = renamed(params, mc_name)
     try:
         response = method(**params)
     except ForeignHostError as exc:
@@ -161,7 +161,7 @@ def call(service, operation, **params):
     except (XMLSyntaxError, ValueError, AttributeError, TypeError) as exc:
         raise SapRetryableError(f"SAP SOAP answer could not be read: {exc}") from None
     answer = _plain(serialize_object(response, dict))
-    return _renamed(answer, abap_name) if mc_style else answer
+    return renamed(answer, abap_name) if mc_style else answer
 
 
 def _plain(value):

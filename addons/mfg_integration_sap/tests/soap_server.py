@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from odoo.addons.mfg_integration.tests.common import LocalHttpServer
-from odoo.addons.mfg_integration_sap.services.sap_soap import abap_name, mc_name
+from odoo.addons.mfg_integration_sap.services.sap_soap import abap_name, mc_name, renamed
 
 from .rfc_peer import FakeRfc, _Connection
 from .sap_backend import SapBackend
@@ -48,14 +48,6 @@ def envelope(body):
 def fault(code, text):
     return envelope(f"<soap-env:Fault><faultcode>{code}</faultcode><faultstring "
                     f'xml:lang="en">{escape(text)}</faultstring></soap-env:Fault>')
-
-
-def _renamed(value, rename):
-    if isinstance(value, dict):
-        return {rename(key): _renamed(item, rename) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_renamed(item, rename) for item in value]
-    return value
 
 
 def _plain(element):
@@ -185,14 +177,14 @@ class SoapSimulator(LocalHttpServer):
             if wrong:
                 return self._send(handler, 500, fault(
                     "soap-env:Client", f"Element {wrong} is not part of the service"))
-            operation, params = abap_name(operation), _renamed(params, abap_name)
+            operation, params = abap_name(operation), renamed(params, abap_name)
         result = self._run(operation, params)
         if result is None:
             return self._send(handler, 500, fault("soap-env:Client",
                                                   f"Operation {operation} not supported"))
         result = _trimmed(result)
         if self.mc_style:
-            operation, result = mc_name(operation), _renamed(result, mc_name)
+            operation, result = mc_name(operation), renamed(result, mc_name)
         response = _xml(f"n0:{operation}Response", result).replace(
             f"<n0:{operation}Response>",
             f'<n0:{operation}Response xmlns:n0="{self.namespace}">', 1)

@@ -32,10 +32,11 @@ class TestInboundB2mml(HttpCase):
                                      groups="mfg_integration.group_mfg_ingest")
         cls.connector.ingest_user_ids = [(4, cls.api_user.id)]
 
-    def post(self, data, content_type="application/xml"):
-        return self.url_open("/mfg/in/MES-B2", data=data, method="POST", headers={
-            "Content-Type": content_type, "X-Odoo-Database": self.env.cr.dbname,
-            "Authorization": f"Bearer {KEY}"})
+    def post(self, data, content_type="application/xml", key=KEY, code="MES-B2"):
+        headers = {"Content-Type": content_type, "X-Odoo-Database": self.env.cr.dbname}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return self.url_open(f"/mfg/in/{code}", data=data, method="POST", headers=headers)
 
     def stored(self, key):
         return self.env["mfg.message"].search([("source", "=", "MES-B2"), ("key", "=", key)])
@@ -86,3 +87,14 @@ class TestInboundB2mml(HttpCase):
                              "application/json")
         self.assertEqual(response.status_code, 202, response.text)
         self.assertTrue(self.stored("K-5"))
+
+    def test_a_b2mml_push_needs_the_connectors_own_key(self):
+        other = self.env["mfg.connector"].create({
+            "name": "Other plant MES", "code": "MES-B2-OTHER", "connector_type": "webhook_in",
+            "inbound_api_key": "other-key-77"})
+        document = export(lot_envelope("L-6", key="BOD-6"))
+        self.assertEqual(self.post(document, key=None).status_code, 401)
+        self.assertEqual(self.post(document, key="other-key-77").status_code, 401,
+                         "another connector's key does not speak for this one")
+        self.assertEqual(self.post(document, code=other.code).status_code, 401)
+        self.assertFalse(self.env["mfg.message"].search_count([("key", "like", "BOD-6")]))

@@ -82,7 +82,9 @@ def read_transaction(document, nouns):
 
 def timestamp(value, where):
     """A B2MML dateTime as the contract wants it: with an offset (none given: UTC, as
-    xsd:dateTime without zone is read by most MES)."""
+    xsd:dateTime without zone is read by most MES); None for an absent one."""
+    if value in (None, ""):
+        return None
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:

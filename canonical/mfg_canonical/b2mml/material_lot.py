@@ -86,8 +86,7 @@ def payloads(body, facts):
     payload = drop_empty({
         "id": lot_id, "material_definition_id": material,
         "reason": text(one(body, "Description")) if one(body, "Description") else None,
-        "expiry": timestamp(text(body, "EffectiveEndDate"), f"{where}/EffectiveEndDate")
-        if text(body, "EffectiveEndDate") else None,
+        "expiry": timestamp(text(body, "EffectiveEndDate"), f"{where}/EffectiveEndDate"),
         "status": text(body, "Status"), "disposition": text(body, "Disposition"),
         "serial_numbers": serials,
         "sublots": [drop_empty({
@@ -115,8 +114,7 @@ def _test_in(prop, test_id, where):
         "value": _number(value),
         "unit_code": text(value_node, "UnitOfMeasure"),
         "result": fields.get("result"),
-        "evaluated_at": timestamp(fields["evaluated_at"], where)
-        if fields.get("evaluated_at") else None,
+        "evaluated_at": timestamp(fields.get("evaluated_at"), where),
         "lower_limit": _number(fields.get("lower_limit")),
         "upper_limit": _number(fields.get("upper_limit")),
         "reason_code": fields.get("reason_code"),

@@ -145,8 +145,8 @@ def _segment_in(node, where):
         "id": segment_id,
         "segment_requirement_id": text(node, "SegmentRequirementID"),
         "process_segment_id": text(node, "ProcessSegmentID"),
-        "actual_start": _time(text(node, "ActualStartTime"), where),
-        "actual_end": _time(text(node, "ActualEndTime"), where),
+        "actual_start": timestamp(text(node, "ActualStartTime"), where),
+        "actual_end": timestamp(text(node, "ActualEndTime"), where),
         "segment_state": text(node, "SegmentState"),
         "final": final,
         "personnel_actuals": [drop_empty({
@@ -198,7 +198,3 @@ def _material_in(node, where):
         "storage_location": text(one(node, "StorageLocation") or {}, "Location"),
         "quantity": quantity,
     })
-
-
-def _time(value, where):
-    return timestamp(value, where) if value else None

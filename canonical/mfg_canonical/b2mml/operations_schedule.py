@@ -113,9 +113,10 @@ def payloads(body, facts):
             "operations_type": "Production",
             "priority": _int(text(request, "Priority"), f"{where}/Priority"),
             "request_state": text(request, "RequestState"),
-            "earliest_start": _time(text(request, "StartTime")
+            "earliest_start": timestamp(text(request, "StartTime")
                                     or text(whole, "EarliestStartTime"), where),
-            "latest_end": _time(text(request, "EndTime") or text(whole, "LatestEndTime"), where),
+            "latest_end": timestamp(text(request, "EndTime")
+                                    or text(whole, "LatestEndTime"), where),
             "operations_definition_id": text(request, "OperationsDefinitionID"),
             "material_requirements": [_material_in(m, where) for m in materials],
             "segment_requirements": [_segment_in(s, index, where)
@@ -155,8 +156,8 @@ def _segment_in(node, index, where):
         "process_segment_id": None if text(node, "ProcessSegmentID") == segment_id
         else text(node, "ProcessSegmentID"),
         "sequence": int(segment_id) if segment_id and segment_id.isdigit() else index * 10,
-        "earliest_start": _time(text(node, "EarliestStartTime"), where),
-        "latest_end": _time(text(node, "LatestEndTime"), where),
+        "earliest_start": timestamp(text(node, "EarliestStartTime"), where),
+        "latest_end": timestamp(text(node, "LatestEndTime"), where),
         "duration": text(node, "Duration"),
         "equipment_requirements": [drop_empty({
             "equipment_id": identifier_in(one(equipment, "EquipmentID")),
@@ -166,10 +167,6 @@ def _segment_in(node, index, where):
         "material_requirements": [_material_in(m, where)
                                   for m in many(node, "MaterialRequirement")] or None,
     })
-
-
-def _time(value, where):
-    return timestamp(value, where) if value else None
 
 
 def _int(value, where):

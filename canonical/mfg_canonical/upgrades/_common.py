@@ -1,7 +1,7 @@
 """Helpers the v1 -> v2 upgrades share."""
 from ..units import quantity
 
-__all__ = ["extensions", "identifier", "iso_duration_seconds", "quantity", "to_v2"]
+__all__ = ["extensions", "identifier", "iso_duration", "quantity", "to_v2"]
 
 
 def to_v2(envelope, payload, verb="Process", **fields):
@@ -26,12 +26,12 @@ def extensions(v1_payload, known):
     return extra or None
 
 
-def iso_duration_seconds(seconds):
-    if seconds is None:
+def iso_duration(amount, designator="S"):
+    """ISO 8601 duration of a v1 number of seconds ("S") or minutes ("M"); None for none."""
+    if amount is None:
         return None
-    seconds = float(seconds)
-    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
-    return f"PT{text}S"
+    text = f"{float(amount):.3f}".rstrip("0").rstrip(".")
+    return f"PT{text}{designator}"
 
 
 def _without_none(value):

@@ -4,7 +4,7 @@ v1 ``action`` becomes the envelope verb (release: Process, update: Change, cance
 and the request state; the product and quantity become the Produced material requirement,
 components the Consumed ones, operations the segment requirements (id: the sequence,
 zero-padded as SAP numbers operations)."""
-from ._common import extensions, identifier, quantity, to_v2
+from ._common import extensions, identifier, iso_duration, quantity, to_v2
 
 TYPE = "production.order"
 VERBS = {"release": "Process", "update": "Change", "cancel": "Cancel"}
@@ -37,7 +37,7 @@ def v1_to_v2(envelope):
             "sequence": sequence if sequence is not None and sequence >= 0 else None,
             "equipment_requirements": [{"equipment_id": identifier(operation["work_center"]),
                                         "level": "WorkCenter"}],
-            "duration": _minutes(minutes),
+            "duration": iso_duration(minutes, "M"),
         })
     external = old.get("external_refs") or {}
     payload = {
@@ -54,10 +54,3 @@ def v1_to_v2(envelope):
         "extensions": extensions(old, KNOWN),
     }
     return to_v2(envelope, payload, verb=VERBS[action])
-
-
-def _minutes(minutes):
-    if minutes is None:
-        return None
-    text = f"{float(minutes):.3f}".rstrip("0").rstrip(".")
-    return f"PT{text}M"
