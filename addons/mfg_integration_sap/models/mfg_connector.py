@@ -98,8 +98,9 @@ class MfgConnector(models.Model):
         "SAP backflushes and posts the automatic goods receipt as the order is set up; "
         "consumption and receipt messages are not posted again. Odoo: every consumption and "
         "receipt is posted by the addon; OData confirmations tell SAP to post no goods "
-        "movements (APIConfHasNoGoodsMovements), and for RFC/SOAP the orders' backflush and "
-        "automatic goods receipt must be switched off in SAP (the BAPI has no such switch).")
+        "movements (APIConfHasNoGoodsMovements); over RFC/SOAP (the BAPI has no such switch) "
+        "a confirmation of an order whose components SAP backflushes is refused, and the "
+        "orders' automatic goods receipt must be switched off in SAP.")
     sap_material_ids = fields.One2many("mfg.sap.material", "connector_id",
                                        string="SAP materials")
     sap_unmatched_count = fields.Integer(compute="_compute_sap_unmatched_count")

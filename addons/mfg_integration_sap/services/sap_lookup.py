@@ -41,6 +41,21 @@ def document_by_text(call, item, header_text):
     return None
 
 
+def backflushed_components(call, order_id):
+    """Materials of ``order_id``'s components that SAP backflushes on confirmation
+    (BAPI_PRODORD_GET_DETAIL, COMPONENT-BACKFLUSH; deleted components left out), or None
+    when SAP does not know the order (the confirmation then gets SAP's own refusal)."""
+    detail = call("BAPI_PRODORD_GET_DETAIL", NUMBER=order_id,
+                  ORDER_OBJECTS={"COMPONENTS": "X"})
+    detail = detail if isinstance(detail, dict) else {}
+    answer = detail.get("RETURN") or {}
+    if isinstance(answer, dict) and answer.get("TYPE") in ("E", "A"):
+        return None
+    return [plain_number(row.get("MATERIAL")) for row in detail.get("COMPONENT") or []
+            if str(row.get("BACKFLUSH") or "").strip() and
+            not str(row.get("DELETION_INDICATOR") or "").strip()]
+
+
 def _checked(call, function, **params):
     try:
         result = call(function, **params)

@@ -10,8 +10,10 @@ reference (services/sap_lookup.py) and only sent when SAP does not have it.
 Who books goods movements is the connector's choice (``sap_goods_movements``): "sap" - SAP
 backflushes and posts the automatic goods receipt from each confirmation, and consumption /
 receipt messages are not posted again; "odoo" - Odoo posts each goods movement, and OData
-confirmations carry APIConfHasNoGoodsMovements (BAPI confirmations have no such switch: the
-orders' backflush and automatic goods receipt must be off in SAP, see docs/sap-interfaces.md).
+confirmations carry APIConfHasNoGoodsMovements. BAPI confirmations have no such switch: over
+RFC/SOAP each order's components are read first (BAPI_PRODORD_GET_DETAIL) and a confirmation
+of an order with backflushed components is refused rather than consuming them twice; the
+automatic goods receipt cannot be read there and must be off in SAP (docs/sap-interfaces.md).
 """
 from collections import defaultdict, namedtuple
 from functools import partial
@@ -88,15 +90,16 @@ def send_confirmations(connector, rows):
                                                       lambda d: (
                 f"SAP confirmation {d.get('ConfirmationGroup')}/{d.get('ConfirmationCount')}"))
         return outcomes
+    odoo_books_goods = connector.sap_goods_movements == "odoo"
     if connector.connector_type == "sap_soap":
-        outcomes.update(_send_tickets(_caller(connector), built, locks, None))
+        outcomes.update(_send_tickets(_caller(connector), built, locks, None, odoo_books_goods))
         return outcomes
     with connector._sap_rfc_session() as session:
-        outcomes.update(_send_tickets(session.call, built, locks, session))
+        outcomes.update(_send_tickets(session.call, built, locks, session, odoo_books_goods))
     return outcomes
 
 
-def _send_tickets(call, built, locks, session):
+def _send_tickets(call, built, locks, session, odoo_books_goods):
     outcomes, todo = {}, []
     for row, ticket in built:
         found = row.resend and sap_lookup.confirmation_by_text(call, ticket["ORDERID"],
@@ -105,6 +108,8 @@ def _send_tickets(call, built, locks, session):
             outcomes[row.message_id] = _already("confirmation", found)
         else:
             todo.append((row, ticket))
+    if odoo_books_goods:
+        todo = _without_backflushed_orders(call, todo, outcomes)
     if not todo:
         return outcomes
     tickets = [ticket for _row, ticket in todo]
@@ -115,6 +120,38 @@ def _send_tickets(call, built, locks, session):
         _commit_or_rollback(session, row_outcomes, locks)
     outcomes.update(row_outcomes)
     return outcomes
+
+
+def _without_backflushed_orders(call, todo, outcomes):
+    """The rows whose order SAP would not backflush; the others get their refusal.
+
+    A confirmation without GOODSMOVEMENTS makes SAP backflush the order's flagged components
+    (its standard logic); Odoo books the same consumption with its own 261, so confirming
+    such an order would consume the components twice."""
+    backflushed = {}
+    kept = []
+    for row, ticket in todo:
+        order = ticket["ORDERID"]
+        if order not in backflushed:
+            try:
+                backflushed[order] = sap_lookup.backflushed_components(call, order)
+            except SapBusinessError as exc:
+                raise SapBusinessError(
+                    f"Odoo books this connector's goods movements, so the order's backflush "
+                    f"indicators are read (BAPI_PRODORD_GET_DETAIL) before confirming, and "
+                    f"that failed: {exc}. Give the service or RFC user that BAPI, or let SAP "
+                    f"book the goods movements.") from None
+        materials = backflushed[order]
+        if materials:
+            outcomes[row.message_id] = SapBusinessError(
+                f"Not confirmed: SAP would backflush {', '.join(sorted(set(materials)))} of "
+                f"order {sap_bapi.plain_number(order)} with this confirmation, and Odoo books "
+                f"the goods movements of this connector - they would be consumed twice. "
+                f"Clear the backflush indicator of these components in SAP (order, routing "
+                f"or material master), or let SAP book the goods movements; then Retry.")
+        else:
+            kept.append((row, ticket))
+    return kept
 
 
 def _already(what, found):

@@ -37,6 +37,7 @@ class FakeRfc:
         self.die_after_commit = 0    # commits, then the calling worker dies
         self.logons = []
         self.refused = []            # (function, problems) of calls SAP refused
+        self.called = []             # function names, in call order
 
     def __call__(self, **params):
         self.logons.append(params)
@@ -60,6 +61,7 @@ class _Connection:
         if function is None:
             raise ExternalRuntimeError(f"FU_NOT_FOUND: function module {function_name} "
                                        "not found")
+        self.fake.called.append(function_name)
         problems = call_problems(function, kwargs)
         if problems:
             self.fake.refused.append((function_name, problems))
@@ -139,6 +141,28 @@ class _Connection:
                               "MOVE_TYPE": i["MOVE_TYPE"], "ENTRY_QNT": i["ENTRY_QNT"]}
                              for i in hits)
         return {"GOODSMVT_HEADER": headers, "GOODSMVT_ITEMS": items, "RETURN": []}
+
+    def _bapi_prodord_get_detail(self, NUMBER, ORDER_OBJECTS=None, **_other):  # noqa: N803
+        order = self.fake.backend.orders.get(NUMBER.lstrip("0"))
+        if order is None:
+            return {"RETURN": ret("E", "C6", "003", f"Order {NUMBER.lstrip('0')} does not "
+                                  "exist"), "HEADER": [], "COMPONENT": []}
+        objects = ORDER_OBJECTS or {}
+        header = [{"ORDER_NUMBER": NUMBER.zfill(12), "MATERIAL": order["Material"],
+                   "PRODUCTION_PLANT": order["ProductionPlant"],
+                   "TARGET_QUANTITY": order["TotalQuantity"],
+                   "UNIT": order["ProductionUnit"]}] if objects.get("HEADER") == "X" else []
+        components = [{
+            "RESERVATION_NUMBER": "0000047110", "RESERVATION_ITEM": f"{index:04d}",
+            "RESERVATION_TYPE": "", "DELETION_INDICATOR": "", "MATERIAL": c["material"],
+            "PROD_PLANT": order["ProductionPlant"],
+            "REQ_QUAN": c["qty"] * float(order["TotalQuantity"]), "BASE_UOM": c["unit"],
+            "WITHDRAWN_QUANTITY": 0.0, "BACKFLUSH": "X" if c["backflush"] else "",
+            "ORDER_NUMBER": NUMBER.zfill(12), "OPERATION": "0010",
+        } for index, c in enumerate(order["components"], start=1)] \
+            if objects.get("COMPONENTS") == "X" else []
+        # The SOAP face answers in this order: the WSDL's sequence (COMPONENT before RETURN).
+        return {"HEADER": header, "COMPONENT": components, "RETURN": ret("S", "C6", "000", "")}
 
     def _bapi_prodord_get_list(self, PRODPLANT_RANGE=(), **_other):  # noqa: N803
         backend = self.fake.backend

@@ -20,7 +20,8 @@ from odoo.addons.mfg_integration_sap.services.sap_soap import abap_name, mc_name
 from .rfc_peer import FakeRfc, _Connection
 from .sap_backend import SapBackend
 
-LOOKUPS = ("BAPI_PRODORDCONF_GETLIST", "BAPI_PRODORDCONF_GETDETAIL", "BAPI_GOODSMVT_GETITEMS")
+LOOKUPS = ("BAPI_PRODORDCONF_GETLIST", "BAPI_PRODORDCONF_GETDETAIL", "BAPI_GOODSMVT_GETITEMS",
+           "BAPI_PRODORD_GET_DETAIL")
 
 WSDL_PATH = os.path.join(os.path.dirname(__file__), "sap_mfg_bapi.wsdl")
 SERVICE_PATH = "/sap/bc/srt/rfc/sap/zmfg_production_bapi/100/zmfg/binding"
@@ -88,6 +89,7 @@ class SoapSimulator(LocalHttpServer):
         self.mc_style = mc_style
         self.namespace = MC_STYLE_NS if mc_style else RFC_NS
         self.sleep_s = 0.0
+        self.slow_operation = None  # sleep_s applies to this operation only (ABAP name)
         self.requests = []
         self.in_flight = 0
         self.lost_answers = 0
@@ -150,8 +152,6 @@ class SoapSimulator(LocalHttpServer):
                 f"{self.user}:{self.password}".encode()).decode()
             if handler.headers.get("Authorization") != expected:
                 return self._send(handler, 401, "<html>Logon failed</html>", "text/html")
-        if self.sleep_s:
-            time.sleep(self.sleep_s)
         try:
             root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False))
         except etree.XMLSyntaxError as exc:
@@ -178,6 +178,8 @@ class SoapSimulator(LocalHttpServer):
                 return self._send(handler, 500, fault(
                     "soap-env:Client", f"Element {wrong} is not part of the service"))
             operation, params = abap_name(operation), renamed(params, abap_name)
+        if self.sleep_s and self.slow_operation in (None, operation):
+            time.sleep(self.sleep_s)
         result = self._run(operation, params)
         if result is None:
             return self._send(handler, 500, fault("soap-env:Client",
@@ -208,7 +210,8 @@ class SoapSimulator(LocalHttpServer):
             result = getattr(_Connection(FakeRfc(self.backend)), "_" + operation.lower())(
                 **{k: (v if v != "" else []) for k, v in params.items()})
             result = {k: v for k, v in result.items()
-                      if k in ("CONFIRMATIONS", "CONF_DETAIL", "GOODSMVT_HEADER", "RETURN")}
+                      if k in ("CONFIRMATIONS", "CONF_DETAIL", "GOODSMVT_HEADER", "RETURN",
+                               "COMPONENT")}
         else:
             return None
         return result

@@ -77,15 +77,36 @@ class TestExactlyOnce(SapTestCase):
         self.assertEqual(origins, ["auto_gr", "backflush"])
 
     def test_rfc_odoo_books_goods_movements_lost_commit_replies(self):
-        # Odoo owns the goods movements: over RFC that needs orders without backflush and
-        # automatic goods receipt in SAP (the BAPI has no switch for it).
-        self.backend.orders[ORDER].update(auto_gr=False, components=[])
+        # Odoo owns the goods movements: over RFC that needs orders without backflush (read
+        # and refused otherwise, see below) and without automatic goods receipt in SAP.
+        self.backend.orders[ORDER]["auto_gr"] = False
+        self.backend.orders[ORDER]["components"][0]["backflush"] = False
         self.fake_rfc.lose_commit_answer = 3
         messages = self.shop_floor(self.rfc, "RO")
         self.drain(messages)
         self.assert_booked_once()
         self.assertEqual(sorted(i["origin"] for d in self.backend.material_documents
                                 for i in d["items"]), ["api", "api"])
+
+    def test_rfc_odoo_books_goods_movements_refuses_a_backflushed_order(self):
+        """Odoo owns the goods movements but SAP's order still backflushes the bolts: the
+        confirmation is refused (it would consume them twice), Odoo's own 261 and 101 go;
+        once the indicator is cleared in SAP a requeue confirms - each quantity once."""
+        self.backend.orders[ORDER]["auto_gr"] = False
+        messages = self.shop_floor(self.rfc, "RB")
+        self.run_jobs()
+        self.assertEqual([m.state for m in messages], ["exception", "done", "done"],
+                         [m.last_error for m in messages])
+        self.assertIn(f"SAP would backflush 40000815 of order {ORDER}", messages[0].last_error)
+        self.assertNotIn((ORDER, "yield", ""), self.backend.ledger(), "nothing confirmed")
+        self.assertIn("BAPI_PRODORD_GET_DETAIL", self.fake_rfc.called)
+        self.assertNotIn("BAPI_PRODORDCONF_CREATE_TT", self.fake_rfc.called)
+        self.backend.orders[ORDER]["components"][0]["backflush"] = False
+        messages[0].with_user(self.operator).action_requeue()
+        self.run_jobs()
+        self.assertEqual(messages[0].state, "done", messages[0].last_error)
+        self.assert_booked_once()
+        self.assertEqual(self.fake_rfc.refused, [])
 
     def test_odata_odoo_books_goods_movements_timeout_after_posting(self):
         server = ODataSimulator(self.backend).__enter__()

@@ -28,8 +28,57 @@ class TestSoap(SapTestCase):
         self.run_batch()
         self.assertEqual([m.state for m in messages], ["done", "exception", "done"])
         self.assertIn("E CO 003: Order 31337 does not exist", messages[1].last_error)
-        self.assertEqual(len(server.requests), 1, "three time tickets in one SOAP call")
-        self.assertIn(b"<TIMETICKETS><item>", server.requests[0].replace(b"ns0:", b""))
+        creates = [body for body in server.requests if b"BAPI_PRODORDCONF_CREATE_TT" in body]
+        self.assertEqual(len(creates), 1, "three time tickets in one SOAP call")
+        self.assertIn(b"<TIMETICKETS><item>", creates[0].replace(b"ns0:", b""))
+        self.assertEqual(len(server.requests), 4, "Odoo books the goods movements: each "
+                         "order's components are read first (BAPI_PRODORD_GET_DETAIL)")
+
+    def test_backflushed_order_is_not_confirmed_when_odoo_books_goods(self):
+        """BAPI_PRODORDCONF_CREATE_TT has no switch against SAP's backflush: a confirmation of
+        an order with backflushed components would consume them a second time."""
+        server = self.serve()
+        self.soap.sap_wsdl_url = server.wsdl_url
+        self.backend.add_order("1000400", components=[("000000000040000815", 2.0, "ST", True),
+                                                      ("000000000040000900", 1.0, "ST", False)])
+        self.batched(self.soap)
+        messages = [self.send(self.soap, "production.confirmation",
+                              dict(CONFIRMATION, order_ref=ref), f"SBF-{ref}")
+                    for ref in ("1000400", "1000123")]
+        self.run_batch()
+        self.assertEqual([m.state for m in messages], ["exception", "done"],
+                         [m.last_error for m in messages])
+        self.assertIn("SAP would backflush 40000815 of order 1000400", messages[0].last_error)
+        self.assertNotIn("40000900", messages[0].last_error, "not a backflushed component")
+        self.assertEqual([c["ORDERID"].lstrip("0") for c in self.backend.confirmations],
+                         ["1000123"], "nothing confirmed, nothing backflushed for 1000400")
+        self.assertEqual(self.backend.material_documents, [])
+        # SAP side fixed (backflush indicator cleared), the operator requeues it.
+        self.backend.orders["1000400"]["components"][0]["backflush"] = False
+        messages[0].with_user(self.operator).action_requeue()
+        self.run_batch()
+        self.assertEqual(messages[0].state, "done", messages[0].last_error)
+        self.assertEqual(len(self.backend.order_confirmations("1000400")), 1)
+        self.assertEqual(self.backend.material_documents, [], "SAP booked no goods movement")
+
+    def test_service_without_get_detail_is_a_clear_exception(self):
+        server = self.serve()
+        with open(WSDL_PATH, encoding="utf-8") as stream:
+            wsdl = stream.read()
+        wsdl = wsdl.replace("http://127.0.0.1:1/", server.base_url + "/")
+        start = wsdl.index('<wsdl:operation name="BAPI_PRODORD_GET_DETAIL">')
+        for _part in range(2):  # the operation in the port type and in the binding
+            start = wsdl.index('<wsdl:operation name="BAPI_PRODORD_GET_DETAIL">')
+            end = wsdl.index("</wsdl:operation>", start) + len("</wsdl:operation>")
+            wsdl = wsdl[:start] + wsdl[end:]
+        self.soap.write({"sap_wsdl_file": base64.b64encode(wsdl.encode()),
+                         "sap_wsdl_url": False})
+        message = self.send(self.soap, "production.confirmation", CONFIRMATION, "SC-NOGD")
+        self.run_jobs()
+        self.assertEqual(message.state, "exception", message.last_error)
+        self.assertIn("BAPI_PRODORD_GET_DETAIL", message.last_error)
+        self.assertIn("let SAP book the goods movements", message.last_error)
+        self.assertEqual(self.backend.confirmations, [])
 
     def test_uploaded_wsdl_and_ws_security_username_token(self):
         server = self.serve(wsse=True)
@@ -113,7 +162,7 @@ class TestSoap(SapTestCase):
         self.assertEqual(len(self.backend.material_documents), 1)
         self.assertIn(self.backend.material_documents[0]["number"], consumption.result_summary)
 
-        server.sleep_s = 1.0
+        server.sleep_s, server.slow_operation = 1.0, "BAPI_PRODORDCONF_CREATE_TT"
         confirmation = self.send(self.soap, "production.confirmation", CONFIRMATION, "SMC-C")
         self.run_jobs()
         self.assertEqual(confirmation.state, "failed", confirmation.last_error)

@@ -45,6 +45,20 @@ GM_ITEM = {
     "RESERV_NO": N(10), "RES_ITEM": N(4), "WITHDRAWN": C(1), "MOVE_REAS": N(4),
     "MVT_IND": C(1), "ITEM_TEXT": C(50), "NO_MORE_GR": C(1),
 }
+# BAPI_PP_ORDER_OBJECTS: which parts of the order BAPI_PRODORD_GET_DETAIL returns.
+ORDER_OBJECTS = {name: C(1) for name in (
+    "HEADER", "POSITIONS", "SEQUENCES", "OPERATIONS", "COMPONENTS", "PROD_REL_TOOLS",
+    "TRIGGER_POINTS", "SUBOPERATIONS")}
+# BAPI_ORDER_COMPONENT (se80.co.uk / sapdatasheet.org field lists: RESERVATION_NUMBER RSNUM
+# NUMC 10, RESERVATION_ITEM RSPOS NUMC 4, RESERVATION_TYPE, DELETION_INDICATOR XLOEK,
+# MATERIAL MATNR CHAR 18, ...); BACKFLUSH is data element RGEKZ ("Indicator: Backflush",
+# CHAR 1, default component name BACKFLUSH). The simulator answers with these fields.
+ORDER_COMPONENT = {
+    "RESERVATION_NUMBER": N(10), "RESERVATION_ITEM": N(4), "RESERVATION_TYPE": C(1),
+    "DELETION_INDICATOR": C(1), "MATERIAL": C(18), "PROD_PLANT": C(4), "REQ_QUAN": QUAN,
+    "BASE_UOM": C(3), "WITHDRAWN_QUANTITY": QUAN, "BACKFLUSH": C(1), "ORDER_NUMBER": C(12),
+    "OPERATION": C(4),
+}
 GM_HEADER = {"PSTNG_DATE": DATS, "DOC_DATE": DATS, "REF_DOC_NO": C(16), "PR_UNAME": C(12),
              "HEADER_TXT": C(25), "BILL_OF_LADING": C(16), "GR_GI_SLIP_NO": C(10)}
 
@@ -57,6 +71,14 @@ FUNCTIONS = {f.name: f for f in (
         "PROD_SCHED_RANGE": range_of(C(3)), "PRODPLANT_RANGE": range_of(C(4)),
         "ORDER_HEADER": {}}, exporting=("RETURN",),
         source="BAPI_PRODORD_GET_LIST; ranges BAPI_ORDER_*_RANGE, ORDER_HEADER BAPI_ORDER_HEADER1"),
+    Function("BAPI_PRODORD_GET_DETAIL",
+             importing={"NUMBER": C(12), "COLLECTIVE_ORDER": C(1),
+                        "ORDER_OBJECTS": ORDER_OBJECTS},
+             tables={"HEADER": {}, "POSITION": {}, "SEQUENCE": {}, "OPERATION": {},
+                     "TRIGGER_POINT": {}, "COMPONENT": {}, "PROD_REL_TOOL": {}},
+             exporting=("RETURN",),
+             source="BAPI_PRODORD_GET_DETAIL (ORDER_OBJECTS BAPI_PP_ORDER_OBJECTS; TABLES "
+                    "HEADER BAPI_ORDER_HEADER1 ... COMPONENT BAPI_ORDER_COMPONENT)"),
     Function("BAPI_PRODORDCONF_CREATE_TT",
              importing={"POST_WRONG_ENTRIES": C(1), "TESTRUN": C(1),
                         "CALL_ON_INBOUND_QUEUE": C(1)},
