@@ -4,7 +4,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 
-from ..services import order_payload
+from ..services import execution_events, order_payload
 from ..services.shopfloor import (
     ACTUALS,
     CONSUMED_USES,
@@ -117,6 +117,14 @@ class MrpProduction(models.Model):
                 Message.create_outbound(connector, "production.order", payload,
                                         key=f"{production.name}:{action}:{stamp}",
                                         correlation_id=production.name)
+
+    # ------------------------------------------ outbound: what was booked
+    def _post_inventory(self, cancel_backorder=False):
+        """Completion books the order's consumption and receipt: they (and the finished
+        operations) go to the connectors that book them too (services/execution_events)."""
+        result = super()._post_inventory(cancel_backorder=cancel_backorder)
+        execution_events.publish_completion(self)
+        return result
 
     # ------------------------------------------------------------ navigation
     def action_view_mfg_messages(self):

@@ -1,1 +1,1 @@
-from . import order_payload, shopfloor  # noqa: F401
+from . import execution_events, order_payload, shopfloor  # noqa: F401

@@ -3,3 +3,4 @@ from . import test_shopfloor_sequence
 from . import test_downtime_quality
 from . import test_batching
 from . import test_access
+from . import test_execution_loop
