@@ -5,3 +5,4 @@ from . import test_idoc
 from . import test_order_to_mo
 from . import test_access
 from . import test_credentials
+from . import test_execution_loop
