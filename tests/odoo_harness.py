@@ -38,10 +38,10 @@ def odoo_cmd(*args):
             *args[1:]]
 
 
-def odoo_shell(db, code):
+def odoo_shell(db, code, timeout=300):
     """Run ``code`` in ``odoo-bin shell``; returns the last JSON line it printed."""
     proc = subprocess.run(odoo_cmd("shell", "-d", db, "--log-level", "warn", "--no-http"),
-                          input=code, capture_output=True, text=True, timeout=300)
+                          input=code, capture_output=True, text=True, timeout=timeout)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"odoo shell failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

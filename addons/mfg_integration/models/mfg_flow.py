@@ -36,6 +36,11 @@ class MfgFlow(models.Model):
     company_id = fields.Many2one(related="connector_id.company_id", store=True, string="Plant")
     canonical_type = fields.Selection(_canonical_type_selection, required=True, tracking=True)
     schema_version = fields.Integer(default=1, required=True, tracking=True)
+    min_schema_version = fields.Integer(
+        "Oldest version accepted", default=1, required=True, tracking=True,
+        help="Inbound: envelopes of an older schema version are refused at ingest with the "
+        "reason (the sender must upgrade). Newer versions up to the one Odoo applies are "
+        "upgraded on the way; the dashboard lists senders still on old versions.")
     direction = fields.Selection(
         [("in", "Inbound (to Odoo)"), ("out", "Outbound (from Odoo)")],
         required=True, default="in", tracking=True,
@@ -60,8 +65,10 @@ class MfgFlow(models.Model):
         "never sent back to it.",
     )
     owned_fields = fields.Char(
-        help="With a shared source of truth: comma-separated payload fields owned by the "
-        "external system.",
+        help="With a shared source of truth: comma-separated names of the fields the "
+        "external system owns (e.g. production.order: quantity, start, end); the others are "
+        "Odoo's. An inbound update of an Odoo field is ignored and logged on the message; an "
+        "edit in Odoo of the system's field is refused.",
     )
     # Retry policy
     max_attempts = fields.Integer(default=5, required=True, tracking=True,
@@ -110,7 +117,7 @@ class MfgFlow(models.Model):
             if flow.batch_size < 1 or flow.batch_window_s < 0:
                 raise ValidationError(_("Batch size must be >= 1 and the window >= 0."))
 
-    @api.constrains("canonical_type", "schema_version", "direction")
+    @api.constrains("canonical_type", "schema_version", "direction", "min_schema_version")
     def _check_schema_version(self):
         for flow in self:
             versions = available_types().get(flow.canonical_type, [])
@@ -125,12 +132,39 @@ class MfgFlow(models.Model):
                     "Odoo builds outbound %(type)s payloads in version %(built)s; the flow "
                     "cannot send version %(version)s.", type=flow.canonical_type,
                     built=built, version=flow.schema_version))
+            if not 1 <= flow.min_schema_version <= max(versions):
+                raise ValidationError(_(
+                    "The oldest accepted version of %(type)s must be between 1 and "
+                    "%(newest)s.", type=flow.canonical_type, newest=max(versions)))
             handler = messages._mfg_apply_handlers().get(flow.canonical_type)
             if flow.direction == "in" and handler and flow.schema_version > handler.version:
                 raise ValidationError(_(
                     "Inbound %(type)s is applied from version %(handled)s payloads; the flow "
                     "cannot accept version %(version)s.", type=flow.canonical_type,
                     handled=handler.version, version=flow.schema_version))
+
+    @api.model
+    def _mfg_ownable_fields(self):
+        """{canonical type: {field name: label}} of the fields ``owned_fields`` may name; the
+        addon that applies a type declares them with super(). Empty: any name."""
+        return {}
+
+    def _mfg_owned_field_names(self):
+        self.ensure_one()
+        return [name.strip() for name in (self.owned_fields or "").split(",") if name.strip()]
+
+    @api.constrains("owned_fields", "canonical_type", "source_of_truth")
+    def _check_owned_fields(self):
+        ownable = self._mfg_ownable_fields()
+        for flow in self:
+            known = ownable.get(flow.canonical_type)
+            unknown = [name for name in flow._mfg_owned_field_names()
+                       if known is not None and name not in known]
+            if unknown:
+                raise ValidationError(_(
+                    "%(type)s has no ownable field %(names)s (known: %(known)s).",
+                    type=flow.canonical_type, names=", ".join(unknown),
+                    known=", ".join(sorted(known))))
 
     def _compute_message_stats(self):
         Message = self.env["mfg.message"]

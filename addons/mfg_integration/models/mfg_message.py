@@ -210,7 +210,8 @@ class MfgMessage(models.Model):
         plan = ingest_service.plan_batch(
             envelopes,
             {c.code: _ConnectorInfo(c.id, c.code, c.company_id.id) for c in connectors},
-            {(f.connector_id.id, f.canonical_type): (f.id, f.ordering_key_field) for f in flows},
+            {(f.connector_id.id, f.canonical_type): (f.id, f.ordering_key_field,
+                                                     f.min_schema_version) for f in flows},
             fields.Datetime.now(),
             self.env.uid,
             {type_name: handler.version

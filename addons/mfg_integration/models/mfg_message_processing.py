@@ -163,10 +163,14 @@ class MfgMessage(models.Model):
             job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
             if job:
                 messages.write({"job_id": job.id})
-        run.delivered = messages._presend_outbound()
+        # The walk processes every pending message of the job's ordering keys, also those
+        # of other flows (a receipt after the confirmation of the same order): send them
+        # ahead in batches as well, not one call each.
+        groups = [self._pending_with_key(key, direction) for direction, key in keys]
+        run.delivered = messages.union(*groups)._presend_outbound()
         handled = self.browse()
-        for direction, key in keys:
-            handled |= self._process_group(self._pending_with_key(key, direction), run)
+        for group in groups:
+            handled |= self._process_group(group.exists(), run)
         for message in (messages - handled).sorted(lambda m: (m.occurred_at, m.id)):
             if message.state in PROCESSABLE_STATES and message._is_due():
                 message._process_one(run)

@@ -65,7 +65,8 @@ def plan_batch(envelopes, connectors, flows, now, uid, handler_versions=None):
     """Validate ``envelopes`` and build the rows to insert.
 
     ``connectors``: {code: connector record}; ``flows``: {(connector_id, type): (flow id,
-    ordering key field)} - plain values, as ORM field access per envelope is too slow here.
+    ordering key field, oldest accepted version)} - plain values, as ORM field access per
+    envelope is too slow here.
     ``handler_versions``: {type: the schema version its handler reads}: a newer envelope is
     rejected, an older one must upgrade to it or is rejected here with the reason (not
     later in the handler). Types only recorded take every version they have a schema for.
@@ -112,7 +113,12 @@ def _plan_row(envelope, connectors, flows, now, uid, handler_versions):
                             f"with that code")
     occurred = parse_occurred_at(envelope["occurred_at"]).astimezone(timezone.utc)
     type_name = envelope["type"]
-    flow_id, ordering_field = flows.get((connector.id, type_name), (None, None))[:2]
+    flow_id, ordering_field, oldest = (tuple(flows.get((connector.id, type_name), ()))
+                                       + (None, None, 1))[:3]
+    if flow_id is not None and envelope["schema_version"] < (oldest or 1):
+        raise EnvelopeError(f"schema_version {envelope['schema_version']} of {type_name} is "
+                            f"no longer accepted from {connector.code} (oldest accepted: "
+                            f"{oldest}); send version {oldest} or newer")
     state, error, ordering_key = "received", None, None
     if flow_id is None:
         state = "exception"

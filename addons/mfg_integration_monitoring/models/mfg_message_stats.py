@@ -137,7 +137,36 @@ class MfgMessageStats(models.Model):
             "plants": plant_rows,
             "connectors": connector_rows,
             "flows": flow_rows,
+            "old_versions": self._dashboard_old_versions(companies, since),
         }
+
+    @api.model
+    def _dashboard_old_versions(self, companies, since):
+        """Senders still on an old schema version: inbound messages received in the period
+        in a version older than the one Odoo applies (they are upgraded on the way; a flow's
+        "oldest version accepted" can end that once the sender moved on)."""
+        Message = self.env["mfg.message"]
+        handlers = Message._mfg_apply_handlers()
+        domain = [("direction", "=", "in"), ("company_id", "in", companies.ids),
+                  ("received_at", ">=", since)]
+        rows = []
+        for connector, type_name, version, count, last in Message._read_group(
+                domain, ["connector_id", "canonical_type", "schema_version"],
+                ["__count", "received_at:max"]):
+            handler = handlers.get(type_name)
+            if not handler or version >= handler.version:
+                continue
+            rows.append({
+                "connector_id": connector.id, "connector_name": connector.display_name,
+                "canonical_type": type_name, "schema_version": version,
+                "current_version": handler.version, "count": count,
+                "last_seen": fields.Datetime.to_string(last),
+                "domains": {"old": domain + [("connector_id", "=", connector.id),
+                                             ("canonical_type", "=", type_name),
+                                             ("schema_version", "=", version)]},
+            })
+        rows.sort(key=lambda r: (r["connector_name"], r["canonical_type"]))
+        return rows
 
     @api.model
     def _dashboard_period(self, period_minutes):

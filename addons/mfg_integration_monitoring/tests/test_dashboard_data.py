@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.mfg_integration.registry import Handler
+
 from .common import MonitoringTestCase
 
 
@@ -154,3 +156,24 @@ class TestDashboardData(MonitoringTestCase):
             self.dashboard(company_ids="1")
         with self.assertRaises(AccessError):
             self.Stats.with_user(self.api_user).get_dashboard_data(60)
+
+    def test_senders_on_old_schema_versions_are_listed(self):
+        """A sender still on v1 of a type Odoo applies in v2 (upgraded on the way) shows up
+        with its count, so the plant knows whom to chase before ending v1 on the flow."""
+        Message = type(self.env["mfg.message"])
+        handlers = Message._mfg_apply_handlers
+
+        def with_alarm_v2(records):
+            return dict(handlers(records), **{"machine.alarm": Handler("_mfg_record_only",
+                                                                       version=2)})
+        self.patch(Message, "_mfg_apply_handlers", with_alarm_v2)
+        self.put("old-1", "done", 10, latency_ms=100)
+        self.put("old-2", "done", 5, latency_ms=100)
+        self.put("old-b", "done", 5, latency_ms=100, source="EDGE-B1")
+        rows = [r for r in self.dashboard()["old_versions"]
+                if r["canonical_type"] == "machine.alarm"]
+        self.assertEqual([(r["connector_name"], r["schema_version"], r["current_version"],
+                           r["count"]) for r in rows], [("Edge test line", 1, 2, 2)],
+                         "plant B's sender is not shown to a plant A user")
+        found = self.env["mfg.message"].search(rows[0]["domains"]["old"])
+        self.assertEqual(set(found.mapped("key")), {"old-1", "old-2"})

@@ -6,3 +6,4 @@ from . import maintenance_request
 from . import mfg_quality_hold
 from . import mfg_reconciliation_line
 from . import mfg_message
+from . import mfg_flow

@@ -4,7 +4,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 
-from ..services import execution_events, order_payload
+from ..services import execution_events, field_ownership, order_payload
 from ..services.shopfloor import (
     ACTUALS,
     CONSUMED_USES,
@@ -84,6 +84,7 @@ class MrpProduction(models.Model):
         return result
 
     def write(self, vals):
+        field_ownership.check_edit(self, vals)
         result = super().write(vals)
         if RELEASE_FIELDS & set(vals) and not self.env.context.get("mfg_no_publish"):
             self.filtered(lambda p: p.state in ("confirmed", "progress", "to_close")
@@ -186,8 +187,12 @@ class MrpProduction(models.Model):
         if production.product_id.id != product_id:
             raise MfgBusinessError(self.env._(
                 "Order %s changes product: cancel it and release a new one.", order_ref))
+        owned = field_ownership.external_fields(message.flow_id)
+        ignored = []
         qty = message._mfg_qty_in_uom(quantity, production.product_uom_id, uom_id)
-        if abs(qty - production.product_qty) > 1e-9:
+        if abs(qty - production.product_qty) > 1e-9 and "quantity" not in owned:
+            ignored.append(self.env._("quantity %s", qty))
+        elif abs(qty - production.product_qty) > 1e-9:
             if production.state == "draft":
                 production.product_qty = qty
             else:
@@ -195,10 +200,22 @@ class MrpProduction(models.Model):
                     {"mo_id": production.id, "product_qty": qty})
                 wizard.with_context(
                     mfg_origin_connector_id=message.connector_id.id).change_prod_qty()
-        if order.get("earliest_start"):
-            production.with_context(mfg_no_publish=True).date_start = utc_naive(
-                order["earliest_start"])
+        start = utc_naive(order.get("earliest_start"))
+        if start and start != production.date_start and "start" not in owned:
+            ignored.append(self.env._("start %s", start))
+        elif start:
+            production.with_context(mfg_no_publish=True).date_start = start
+        if ignored:
+            message._log_action(self.env._(
+                "Not applied, owned by Odoo on flow %(flow)s: %(fields)s.",
+                flow=message.flow_id.display_name, fields=", ".join(ignored)))
         return production
+
+    def _split_productions(self, amounts=False, cancel_remaining_qty=False,
+                           set_consumed_qty=False):
+        # Splitting off a backorder is Odoo's own booking, not a user's edit of the quantity.
+        return super(MrpProduction, self.with_context(mfg_internal_write=True)
+                     )._split_productions(amounts, cancel_remaining_qty, set_consumed_qty)
 
     # ------------------------------------------- shop floor: confirmations
     def _mfg_workorder_for(self, message, segment):

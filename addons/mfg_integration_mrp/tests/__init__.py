@@ -4,3 +4,4 @@ from . import test_downtime_quality
 from . import test_batching
 from . import test_access
 from . import test_execution_loop
+from . import test_field_ownership

@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.mfg_integration.tests.common import envelope
@@ -168,3 +169,25 @@ class TestIsa95Senders(MfgMrpCase):
         newer = self.Message.ingest([envelope("r-4", type_name="production.confirmation",
                                               schema_version=3, payload={})])
         self.assertIn("unsupported schema_version 3", newer["rejected"][0]["error"])
+
+    def test_a_flow_can_stop_accepting_an_old_version(self):
+        """Schema evolution: v1 senders are upgraded on the way until the flow's oldest
+        accepted version says they must have moved on; then v1 is refused with the reason,
+        nothing stored, while v2 goes on."""
+        flow = self._inbound_flow("production.confirmation")
+        production = self.new_order()
+        old = envelope("r-5", type_name="production.confirmation",
+                       payload=self.confirmation(production, "start"))
+        self.assertEqual(self.Message.ingest([old])["rejected"], [])
+        flow.min_schema_version = 2
+        refused = self.Message.ingest([dict(old, key="r-6")])["rejected"]
+        self.assertEqual(len(refused), 1)
+        self.assertIn("schema_version 1 of production.confirmation is no longer accepted "
+                      "from EDGE-T1 (oldest accepted: 2)", refused[0]["error"])
+        self.assertFalse(self.message("r-6"), "refused, not stored")
+        self.assertEqual(self.Message.ingest([self.response(production, key="r-7")])
+                         ["rejected"], [])
+        with self.assertRaises(ValidationError):
+            flow.min_schema_version = 3
+        with self.assertRaises(AccessError):
+            flow.with_user(self.user).min_schema_version = 1
