@@ -224,3 +224,39 @@ def test_units_map_only_what_has_one_meaning():
     assert odoo_uom_xmlid("H87") == "uom.product_uom_unit"
     assert odoo_uom_xmlid("KGM") == "uom.product_uom_kgm"
     assert odoo_uom_xmlid("BAR") is None
+
+
+def test_warehouse_documents_key_their_lines_and_name_their_locations():
+    move = upgraded(v1("inventory.move", {
+        "product": "MAT-RESIN", "qty": 4, "uom": "EA", "location_from": "WH-STOCK",
+        "location_to": "WH-A01", "lot": "LOT-1", "movement_type": "internal",
+        "reference": "WH/INT/00003"}, key="odoo/move/17"))["payload"]
+    assert move == {"id": "odoo/move/17", "material_definition_id": {"value": "MAT-RESIN"},
+                    "quantity": {"value": 4, "unit_code": "EA"}, "lot_id": "LOT-1",
+                    "from_location": {"value": "WH-STOCK"}, "to_location": {"value": "WH-A01"},
+                    "movement_type": "Transfer", "reference": "WH/INT/00003"}
+    odd = upgraded(v1("inventory.move", {
+        "product": "P", "qty": 1, "uom": "Units", "location_from": "A", "location_to": "B",
+        "movement_type": "cycle-count"}))["payload"]
+    assert (odd["movement_type"], odd["extensions"]) == ("Other",
+                                                         {"movement_type": "cycle-count"})
+    receipt = upgraded(v1("goods.receipt", {
+        "product": "MAT-RESIN", "qty": 10, "uom": "kg", "location": "WH-STOCK", "lot": "L1",
+        "receipt_ref": "WH/IN/00007", "purchase_ref": "PO00042", "partner": "V-100"},
+        key="rc-1"))["payload"]
+    assert (receipt["id"], receipt["to_location"], receipt["receipt_ref"],
+            receipt["purchase_ref"], receipt["supplier_id"], receipt["quantity"]) == (
+        "rc-1", {"value": "WH-STOCK"}, "WH/IN/00007", "PO00042", {"value": "V-100"},
+        {"value": 10, "unit_code": "KGM"})
+    assert "operations_request_id" not in receipt
+    shipment = upgraded(v1("shipment.confirmation", {
+        "shipment_ref": "WH/OUT/00009", "partner": "C-7", "shipped_at":
+        "2026-11-23T10:00:00+00:00", "carrier_tracking_ref": "1Z999",
+        "lines": [{"product": "MAT-RESIN", "qty": 7, "uom": "EA", "lot": "LOT-7",
+                   "pallet": "P-1"}]}))["payload"]
+    assert shipment["lines"] == [{"material_definition_id": {"value": "MAT-RESIN"},
+                                  "quantity": {"value": 7, "unit_code": "EA"},
+                                  "lot_id": "LOT-7"}]
+    assert shipment["extensions"] == {"lines": {"1": {"pallet": "P-1"}}}, \
+        "a line field v2 has no place for is kept by line number"
+    assert shipment["carrier_tracking_ref"] == "1Z999"

@@ -154,8 +154,12 @@ class MfgMessage(models.Model):
     def _job_process_messages(self):
         messages = self.exists().filtered(lambda m: m.state in PROCESSABLE_STATES)
         # Ordering is per direction: a release stuck on its way to the MES must not hold up
-        # the shop-floor confirmations of the same order coming back.
-        keys = sorted({(m.direction, m.ordering_key) for m in messages if m.ordering_key})
+        # the shop-floor confirmations of the same order coming back. Outbound, it is per
+        # connector as well: each peer gets its messages of an order in order, and one peer
+        # being down does not hold up the others.
+        keys = sorted({(m.direction, m.ordering_key,
+                        m.connector_id.id if m.direction == "out" else 0)
+                       for m in messages if m.ordering_key})
         self._lock_ordering_keys(keys)
         run = _Run(self.env["mfg.mapping"]._lookup_cache())
         job_uuid = self.env.context.get("job_uuid")
@@ -166,11 +170,12 @@ class MfgMessage(models.Model):
         # The walk processes every pending message of the job's ordering keys, also those
         # of other flows (a receipt after the confirmation of the same order): send them
         # ahead in batches as well, not one call each.
-        groups = [self._pending_with_key(key, direction) for direction, key in keys]
-        run.delivered = messages.union(*groups)._presend_outbound()
+        groups = [self._pending_with_key(key, direction, connector_id)
+                  for direction, key, connector_id in keys]
+        run.delivered = messages._presend_outbound(groups)
         handled = self.browse()
         for group in groups:
-            handled |= self._process_group(group.exists(), run)
+            handled |= self._process_group(group, run)
         for message in (messages - handled).sorted(lambda m: (m.occurred_at, m.id)):
             if message.state in PROCESSABLE_STATES and message._is_due():
                 message._process_one(run)
@@ -183,16 +188,19 @@ class MfgMessage(models.Model):
         apply messages of the same production order at once. If another job holds one,
         this job is re-queued (without consuming an attempt) instead of waiting.
         """
-        for direction, key in keys:
+        for direction, key, connector_id in keys:
             self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)",
-                                (_lock_id(f"{direction}:{key}"),))
+                                (_lock_id(f"{direction}:{connector_id}:{key}"),))
             if not self.env.cr.fetchone()[0]:
                 raise RetryableJobError(f"ordering key {key!r} ({direction}) is being processed "
                                         "by another job", seconds=2, ignore_retry=True)
 
-    def _pending_with_key(self, key, direction="in"):
-        return self.search([("ordering_key", "=", key), ("direction", "=", direction),
-                            ("state", "in", PROCESSABLE_STATES)], order="occurred_at, id")
+    def _pending_with_key(self, key, direction="in", connector_id=0):
+        domain = [("ordering_key", "=", key), ("direction", "=", direction),
+                  ("state", "in", PROCESSABLE_STATES)]
+        if connector_id:
+            domain.append(("connector_id", "=", connector_id))
+        return self.search(domain, order="occurred_at, id")
 
     def _process_group(self, group, run):
         """Process one ordering-key group in order; stop at a message still waiting to retry.
@@ -507,24 +515,42 @@ class MfgMessage(models.Model):
             outcomes.update(getattr(messages, transport.method)())
         return outcomes
 
-    def _presend_outbound(self):
+    def _presend_outbound(self, groups=()):
         """Deliver the due outbound messages whose transport takes batches, in ordering-key
         rounds, before the one-by-one walk; return {message id: outcome} for it.
 
-        Round n holds the n-th due message of every ordering key (plus all messages without
-        a key), so two messages of one key never overtake each other; a key whose message
-        met a technical error stops there, as the walk stops it (the rest is not sent).
+        ``groups``: the ordering-key groups the walk will process, in its order (they may
+        hold messages of other flows than the job's: a receipt after its confirmation).
+        Only what the walk is sure to reach is sent ahead: a key's leading run of due,
+        ready messages of batching transports, up to the first message that is not (the
+        walk stops or goes one by one there). Round n holds the n-th message of every key
+        (plus all messages without a key), so two messages of one key never overtake each
+        other; a key whose message met a technical error stops there, as the walk stops it.
         """
         transports = self._mfg_transports()
-        candidates = self.filtered(
-            lambda m: m.direction == "out" and m.state in PROCESSABLE_STATES and m._is_due()
-            and getattr(transports.get(m.connector_id.sudo().connector_type), "batch", False))
-        if len(candidates) < 2:
-            return {}
+
+        def candidate(message):
+            return message.direction == "out" and message.state in PROCESSABLE_STATES \
+                and message._is_due() and getattr(transports.get(
+                    message.connector_id.sudo().connector_type), "batch", False) \
+                and message._outbound_ready()
+
         queues = OrderedDict()
-        for message in candidates.sorted(lambda m: (m.occurred_at, m.id)):
-            if message._outbound_ready():
-                queues.setdefault(message.ordering_key or f"#{message.id}", []).append(message)
+        for group in groups:
+            run = []
+            for message in group:
+                if not candidate(message):
+                    break
+                run.append(message)
+            if run:
+                queues[(run[0].connector_id.id, run[0].ordering_key)] = run
+        keyed = set().union(*(group.ids for group in groups)) if groups else set()
+        for message in self.filtered(lambda m: not m.ordering_key and m.id not in keyed
+                                     ).sorted(lambda m: (m.occurred_at, m.id)):
+            if candidate(message):
+                queues[f"#{message.id}"] = [message]
+        if sum(len(queue) for queue in queues.values()) < 2:
+            return {}
         delivered = {}
         while queues:
             outcomes = self.browse([queue[0].id for queue in queues.values()]) \

@@ -158,14 +158,36 @@ class TestProcessing(MfgTestCase):
 
     def test_ordering_key_held_by_another_transaction_requeues_the_job(self):
         message = self.outbound("lock-1", order_ref="MO-LOCK")
+        lock = _lock_id(f"out:{self.mes.id}:MO-LOCK")  # outbound keys are per connector
         with self.env.registry.cursor() as other_cr:
-            other_cr.execute("SELECT pg_advisory_lock(%s)", (_lock_id("out:MO-LOCK"),))
+            other_cr.execute("SELECT pg_advisory_lock(%s)", (lock,))
             try:
                 with self.assertRaises(RetryableJobError):
                     message._job_process()
             finally:
-                other_cr.execute("SELECT pg_advisory_unlock(%s)", (_lock_id("out:MO-LOCK"),))
+                other_cr.execute("SELECT pg_advisory_unlock(%s)", (lock,))
         self.assertEqual(message.state, "received", "nothing was done while locked")
+
+    def test_one_peer_down_does_not_hold_up_another_peers_messages_of_the_order(self):
+        """Outbound ordering is per connector: the MES being down delays the MES's messages
+        of MO-A only; the planning board gets its own, in order."""
+        with Receiver(statuses=[503]) as down, Receiver(statuses=[200]) as board:
+            self.mes.endpoint_url = down.url
+            planning = self.env["mfg.connector"].create({
+                "name": "Board", "code": "BOARD-T", "connector_type": "generic_rest",
+                "endpoint_url": board.url, "timeout_s": 5})
+            self._flow("production.order", connector=planning, direction="out",
+                       ordering_key_field="order_ref")
+            to_mes = self.outbound("m-1", order_ref="MO-A", minute=1)
+            to_board = [self.Message.create_outbound(
+                planning, "production.order", {"order_ref": "MO-A", "product": "BRKT",
+                                               "qty": 5, "uom": "EA", "seq": key}, key,
+                occurred_at=datetime(2026, 11, 23, 8, minute))
+                for key, minute in (("b-1", 2), ("b-2", 3))]
+            self.run_jobs()
+            self.assertEqual(to_mes.state, "failed")
+            self.assertEqual([m.state for m in to_board], ["done", "done"])
+            self.assertEqual([r["json"]["key"] for r in board.requests], ["b-1", "b-2"])
 
     def test_connector_rate_limit_defers_deliveries_without_using_attempts(self):
         with Receiver(statuses=[200]) as receiver:

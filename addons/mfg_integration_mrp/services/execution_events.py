@@ -15,12 +15,13 @@ outbound flow of the type in the order's company, in that connector's codes.
 - Ordered per order: the payloads carry ``order_ref``, the outbound flows' ordering key.
 Payloads are version 1, what outbound flows build today (``_mfg_outbound_versions``).
 """
-from collections import namedtuple
-
-from .order_payload import ReverseMapper
-
-Event = namedtuple("Event", "key correlation occurred_at build")
-KEY_PREFIX = "odoo"
+from odoo.addons.mfg_integration.services.outbox import (
+    KEY_PREFIX,
+    Event,
+    clean,
+    publish,
+    subscribed_flows,
+)
 
 
 def order_ref(production):
@@ -60,7 +61,7 @@ def confirmation_events(production):
                                       ).mapped("scrap_qty"))
 
         def build(mapper, workorder=workorder, index=index, scrap=scrap):
-            return _clean({
+            return clean({
                 "order_ref": ref, "operation": operation_number(workorder, index),
                 "work_center": mapper.work_center(workorder.workcenter_id),
                 "event": "complete", "qty_good": workorder.qty_produced, "qty_scrap": scrap,
@@ -75,7 +76,7 @@ def confirmation_events(production):
         scrap = sum(scrapped.mapped("scrap_qty"))
 
         def build(mapper):
-            return _clean({
+            return clean({
                 "order_ref": ref, "operation": None,
                 "work_center": production.picking_type_id.warehouse_id.code or "ODOO",
                 "event": "complete", "qty_good": production.qty_produced, "qty_scrap": scrap,
@@ -94,7 +95,7 @@ def _line_events(production, moves, canonical_type, movement):
             continue
 
         def build(mapper, line=line):
-            return _clean({
+            return clean({
                 "order_ref": ref, "product": mapper.product(line.product_id),
                 "qty": line.quantity, "uom": mapper.uom(line.product_uom_id),
                 "lot": line.lot_id.name or None, "movement_type": movement,
@@ -123,43 +124,14 @@ EVENT_BUILDERS = (
 def publish_completion(productions):
     """Put the bookings of completed ``productions`` in the outbox of each subscribed
     connector; return the messages created."""
-    env = productions.env
-    Message = env["mfg.message"].sudo()
-    created = Message.browse()
-    origin = env.context.get("mfg_origin_connector_id")
-    flows = env["mfg.flow"].sudo().search([
-        ("canonical_type", "in", [name for name, _builder in EVENT_BUILDERS]),
-        ("direction", "=", "out"), ("company_id", "in", productions.company_id.ids),
-        ("connector_id", "!=", origin or False)])
+    flows = subscribed_flows(productions.env, [name for name, _b in EVENT_BUILDERS],
+                             productions.company_id)
+    created = productions.env["mfg.message"].browse()
     if not flows:
         return created
     for production in productions:
-        company_flows = flows.filtered(lambda f, c=production.company_id: f.company_id == c)
         for canonical_type, builder in EVENT_BUILDERS:
-            type_flows = company_flows.filtered(lambda f, t=canonical_type: f.canonical_type == t)
-            if not type_flows:
-                continue
-            events = builder(production)
-            for connector in type_flows.connector_id:
-                created |= _to_outbox(Message, connector, canonical_type, events)
+            if flows.filtered(lambda f, t=canonical_type: f.canonical_type == t):
+                created |= publish(flows, canonical_type, production.company_id,
+                                   builder(production))
     return created
-
-
-def _to_outbox(Message, connector, canonical_type, events):  # noqa: N803
-    if not events:
-        return Message.browse()
-    known = set(Message.search([("source", "=", connector.code),
-                                ("key", "in", [event.key for event in events])]).mapped("key"))
-    mapper = ReverseMapper(Message.env, connector)
-    created = Message.browse()
-    for event in events:
-        if event.key in known:
-            continue
-        created |= Message.create_outbound(connector, canonical_type, event.build(mapper),
-                                           event.key, occurred_at=event.occurred_at,
-                                           correlation_id=event.correlation)
-    return created
-
-
-def _clean(payload):
-    return {key: value for key, value in payload.items() if value is not None}

@@ -6,38 +6,7 @@ reference (or name) is sent, so a missing mapping never blocks a release.
 """
 from odoo import fields
 
-
-class ReverseMapper:
-    """Odoo record -> external code for one connector and plant, memoized."""
-
-    def __init__(self, env, connector):
-        self.env = env
-        self.connector = connector
-        self.cache = {}
-
-    def code(self, mapping_type, field_name, record, fallback):
-        if not record:
-            return None
-        key = (mapping_type, record.id)
-        if key not in self.cache:
-            mapping = self.env["mfg.mapping"].sudo().search([
-                ("mapping_type", "=", mapping_type), (field_name, "=", record.id),
-                ("company_id", "=", self.connector.company_id.id),
-                ("connector_id", "in", [self.connector.id, False])], limit=2)
-            mapping = mapping.sorted(lambda m: not m.connector_id)[:1]
-            self.cache[key] = mapping.external_code if mapping else fallback(record)
-        return self.cache[key]
-
-    def product(self, product):
-        return self.code("product", "product_id", product,
-                         lambda p: p.default_code or p.display_name)
-
-    def uom(self, uom):
-        return self.code("uom", "uom_id", uom, lambda u: u.name)
-
-    def work_center(self, workcenter):
-        return self.code("work_center", "workcenter_id", workcenter,
-                         lambda w: w.code or w.name)
+from odoo.addons.mfg_integration.services.outbox import ReverseMapper
 
 
 def _iso(value):

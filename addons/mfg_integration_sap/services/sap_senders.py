@@ -203,9 +203,16 @@ def send_goods_movements(canonical_type, connector, rows):
         return {row.message_id: "Not sent: SAP books the goods movements of this connector's "
                 "orders from their confirmations (backflush, automatic goods receipt)"
                 for row in rows}
-    built, outcomes = _build(rows, lambda row: sap_bapi.goods_movement(
+    # A warehouse receipt (a validated PO receipt in Odoo) has no production order: the
+    # BAPI call here would book it as a production receipt (MVT_IND F). Recorded, not sent.
+    outcomes = {row.message_id: "Not sent: only goods movements of production orders go to "
+                "SAP through this connector; this one has no order (a warehouse receipt)"
+                for row in rows if not row.payload.get("order_ref")}
+    rows = [row for row in rows if row.message_id not in outcomes]
+    built, more = _build(rows, lambda row: sap_bapi.goods_movement(
         canonical_type, row.payload, row.key, connector.sap_plant,
         connector.sap_storage_location, row.posting_date))
+    outcomes.update(more)
     if not built:
         return outcomes
     locks = connector._sap_lock_set()

@@ -87,6 +87,18 @@ class TestRfc(SapTestCase):
         self.assertEqual((items["GR-1"]["MOVE_TYPE"], items["GR-1"]["MVT_IND"]), ("101", "F"))
         self.assertIn("SAP material document 49000000", issue.result_summary)
 
+    def test_warehouse_receipt_without_order_is_not_booked_as_production(self):
+        """A validated PO receipt in Odoo (mfg_integration_stock) has no order: sending it
+        with MVT_IND F would book it as a production receipt. Recorded, not sent."""
+        receipt = self.send(self.rfc, "goods.receipt", {
+            "product": "SB-200", "qty": 5, "uom": "ST", "receipt_ref": "WH/IN/00007",
+            "purchase_ref": "PO00042"}, "GR-PO")
+        self.run_jobs()
+        self.assertEqual(receipt.state, "done", receipt.last_error)
+        self.assertIn("only goods movements of production orders", receipt.result_summary)
+        self.assertEqual(self.backend.material_documents, [])
+        self.assertNotIn("BAPI_GOODSMVT_CREATE", self.fake_rfc.called)
+
     def test_goods_movement_error_text(self):
         message = self.send(self.rfc, "material.consumption", dict(CONSUMPTION, qty=5000),
                             "GI-DEFICIT")
