@@ -65,8 +65,9 @@ class MfgMessage(models.Model):
         quantity's unit is a UN/ECE Rec 20 code (Odoo's own unit unless mapped) or the
         sender's own text (mapped)."""
         def units(path):
-            return [(f"{path}.quantity.unit_code", "uom", True),
-                    (f"{path}.quantity.unit_text", "uom", True)]
+            prefix = f"{path}." if path else ""
+            return [(f"{prefix}quantity.unit_code", "uom", True),
+                    (f"{prefix}quantity.unit_text", "uom", True)]
         actuals = "segment_responses[].material_actuals[]"
         return {
             ("production.order", 2): [
@@ -90,4 +91,40 @@ class MfgMessage(models.Model):
                 ("reason_code", "downtime_reason", True),
                 ("equipment_id.value", "equipment", False)],
             ("quality.result", 2): [("test_results[].reason_code", "quality_reason", False)],
+            ("inventory.move", 2): [
+                ("material_definition_id.value", "product", True), *units(""),
+                ("from_location.value", "location", True),
+                ("to_location.value", "location", True)],
+            ("goods.receipt", 2): [
+                ("material_definition_id.value", "product", True), *units(""),
+                ("to_location.value", "location", False),
+                ("supplier_id.value", "partner", False)],
+            ("shipment.confirmation", 2): [
+                ("lines[].material_definition_id.value", "product", True), *units("lines[]"),
+                ("lines[].from_location.value", "location", False),
+                ("partner_id.value", "partner", False)],
         }
+
+    def _mfg_mapped(self, path, code=None, mapped=None):
+        """The Odoo value mapped for ``path`` (mapping rules of the type); for a path
+        through a list, the one of ``code``. ``mapped``: values not written yet (batch)."""
+        value = (mapped if mapped is not None else self.mapped_values or {}).get(path)
+        if isinstance(value, dict):
+            return value.get(str(code)) if code is not None else None
+        return value
+
+    def _mfg_uom_of(self, path, quantity, mapped=None):
+        """The Odoo unit id of a v2 quantity found at ``path`` (its Rec 20 code or the
+        sender's unit text, as mapped); ``path`` "" for the payload's own quantity."""
+        prefix = f"{path}." if path else ""
+        if quantity.get("unit_code"):
+            return self._mfg_mapped(f"{prefix}quantity.unit_code", quantity["unit_code"],
+                                    mapped)
+        return self._mfg_mapped(f"{prefix}quantity.unit_text", quantity.get("unit_text"),
+                                mapped)
+
+    def _mfg_qty_in_uom(self, qty, to_uom, uom_id=None):
+        """``qty`` in unit ``uom_id`` converted to ``to_uom``."""
+        if not uom_id or uom_id == to_uom.id:
+            return qty
+        return self.env["uom.uom"].browse(uom_id)._compute_quantity(qty, to_uom)

@@ -1,3 +1,3 @@
 # One file per extension: see docs/extending.md.
 from . import batch_json_transport
-from . import shipment_confirmation_handler
+from . import material_lot_handler

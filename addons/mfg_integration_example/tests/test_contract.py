@@ -12,21 +12,20 @@ class TestExtensionContract(MfgTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.flow_shipment = cls._flow("shipment.confirmation")
+        cls.flow_lot = cls._flow("material.lot", schema_version=2)
         cls.peer = cls.env["mfg.connector"].create({
             "name": "Sister plant", "code": "BATCH-1", "connector_type": "batch_json",
             "endpoint_url": "http://127.0.0.1:9/unused", "timeout_s": 5})
         cls.flow_out = cls._flow("production.order", connector=cls.peer, direction="out",
                                  ordering_key_field="order_ref", max_attempts=3)
-        partner = cls.env["res.partner"].create({"name": "Customer"})
-        picking_type = cls.env["stock.picking.type"].search([
-            ("code", "=", "outgoing"), ("company_id", "=", cls.plant.id)], limit=1)
-        cls.delivery = cls.env["stock.picking"].create({
-            "partner_id": partner.id, "picking_type_id": picking_type.id})
+        product = cls.env["product.product"].create({"name": "Resin", "is_storable": True,
+                                                     "tracking": "lot"})
+        cls.lot = cls.env["stock.lot"].create({"name": "LOT-42", "product_id": product.id})
 
-    def shipment(self, key, reference):
-        self.Message.ingest([envelope(key, "shipment.confirmation", payload={
-            "shipment_ref": reference, "lines": [{"product": "MAT-1", "qty": 2, "uom": "EA"}]})])
+    def lot_message(self, key, lot_name):
+        self.Message.ingest([envelope(key, "material.lot", schema_version=2, verb="Sync",
+                                      payload={"id": lot_name,
+                                               "material_definition_id": {"value": "MAT-1"}})])
         self.run_jobs()
         return self.message(key)
 
@@ -40,15 +39,15 @@ class TestExtensionContract(MfgTestCase):
         return messages
 
     def test_a_new_inbound_type_is_applied_by_the_handler_its_addon_registers(self):
-        message = self.shipment("ship-1", self.delivery.name)
+        message = self.lot_message("lot-1", "LOT-42")
         self.assertEqual(message.state, "done", message.last_error)
         self.assertEqual((message.result_model, message.result_ids),
-                         ("stock.picking", self.delivery.ids))
+                         ("stock.lot", self.lot.ids))
 
     def test_a_handler_business_error_leaves_the_message_in_exception_with_its_reason(self):
-        message = self.shipment("ship-2", "WH/OUT/NOPE")
+        message = self.lot_message("lot-2", "LOT-NOPE")
         self.assertEqual(message.state, "exception")
-        self.assertIn("Unknown shipment WH/OUT/NOPE", message.last_error)
+        self.assertIn("Unknown lot LOT-NOPE", message.last_error)
 
     def test_a_new_transport_gets_a_jobs_messages_in_one_request(self):
         with Receiver() as receiver:

@@ -56,27 +56,6 @@ class MfgMessage(models.Model):
                 ref=order_ref, plant=self.company_id.name))
         return production
 
-    def _mfg_mapped(self, path, code=None, mapped=None):
-        """The Odoo value mapped for ``path`` (mapping rules of the type); for a path
-        through a list, the one of ``code``. ``mapped``: values not written yet (batch)."""
-        value = (mapped if mapped is not None else self.mapped_values or {}).get(path)
-        if isinstance(value, dict):
-            return value.get(str(code)) if code is not None else None
-        return value
-
-    def _mfg_uom_of(self, path, quantity, mapped=None):
-        """The Odoo unit id of a v2 quantity found at ``path`` (its Rec 20 code or the
-        sender's unit text, as mapped)."""
-        if quantity.get("unit_code"):
-            return self._mfg_mapped(f"{path}.quantity.unit_code", quantity["unit_code"], mapped)
-        return self._mfg_mapped(f"{path}.quantity.unit_text", quantity.get("unit_text"), mapped)
-
-    def _mfg_qty_in_uom(self, qty, to_uom, uom_id=None):
-        """``qty`` in unit ``uom_id`` converted to ``to_uom``."""
-        if not uom_id or uom_id == to_uom.id:
-            return qty
-        return self.env["uom.uom"].browse(uom_id)._compute_quantity(qty, to_uom)
-
     def _mfg_origin_context(self):
         """Changes made for this message are not published back to where it came from."""
         return {"mfg_origin_connector_id": self.connector_id.id, "mfg_no_publish": True}

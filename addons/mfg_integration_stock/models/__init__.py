@@ -1,1 +1,3 @@
 from . import stock_move
+from . import stock_picking
+from . import mfg_message

@@ -1,1 +1,2 @@
 from . import test_outbound_documents
+from . import test_inbound_documents
