@@ -99,6 +99,13 @@ class MfgMessage(models.Model):
                 ("material_definition_id.value", "product", True), *units(""),
                 ("to_location.value", "location", False),
                 ("supplier_id.value", "partner", False)],
+            ("material.master", 2): [("base_unit.unit_code", "uom", True),
+                                     ("base_unit.unit_text", "uom", True)],
+            ("material.bom", 2): [
+                ("material_definition_id.value", "product", True), *units(""),
+                ("components[].material_definition_id.value", "product", True),
+                *units("components[]"),
+                ("operations[].work_center_id.value", "work_center", True)],
             ("shipment.confirmation", 2): [
                 ("lines[].material_definition_id.value", "product", True), *units("lines[]"),
                 ("lines[].from_location.value", "location", False),

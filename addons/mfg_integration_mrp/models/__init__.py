@@ -7,3 +7,5 @@ from . import mfg_quality_hold
 from . import mfg_reconciliation_line
 from . import mfg_message
 from . import mfg_flow
+from . import product_product
+from . import mrp_bom

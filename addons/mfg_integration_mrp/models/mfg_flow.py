@@ -2,6 +2,7 @@
 from odoo import api, models
 
 from ..services.field_ownership import ORDER_FIELDS
+from ..services.master_data import MATERIAL_FIELDS, WORK_CENTER_FIELDS
 
 
 class MfgFlow(models.Model):
@@ -10,4 +11,6 @@ class MfgFlow(models.Model):
     @api.model
     def _mfg_ownable_fields(self):
         return {**super()._mfg_ownable_fields(),
-                "production.order": {name: field for name, field in ORDER_FIELDS.items()}}
+                "production.order": dict(ORDER_FIELDS),
+                "material.master": dict(MATERIAL_FIELDS),
+                "equipment.work_center": dict(WORK_CENTER_FIELDS)}

@@ -33,7 +33,14 @@ class MfgMessage(models.Model):
             "machine.downtime": Handler("_mfg_apply_downtime", version=2),
             "quality.result": Handler("_mfg_apply_quality_result", version=2),
             "quality.hold": Handler("_mfg_apply_quality_hold", version=2),
+            "material.master": Handler("_mfg_apply_material_master", version=2),
+            "material.bom": Handler("_mfg_apply_material_bom", version=2),
+            "equipment.work_center": Handler("_mfg_apply_work_center", version=2),
         }
+
+    @api.model
+    def _mfg_outbound_versions(self):
+        return {**super()._mfg_outbound_versions(), "material.bom": 2}
 
     # ------------------------------------------------------------- helpers
     def _mfg_already_applied(self):
@@ -55,6 +62,15 @@ class MfgMessage(models.Model):
                 "Unknown production order %(ref)s in plant %(plant)s.",
                 ref=order_ref, plant=self.company_id.name))
         return production
+
+    def _mfg_apply_material_master(self):
+        return self.env["product.product"]._mfg_apply_material_master(self)
+
+    def _mfg_apply_material_bom(self):
+        return self.env["mrp.bom"]._mfg_apply_bom(self)
+
+    def _mfg_apply_work_center(self):
+        return self.env["mrp.workcenter"]._mfg_apply_work_center(self)
 
     def _mfg_origin_context(self):
         """Changes made for this message are not published back to where it came from."""

@@ -5,3 +5,4 @@ from . import test_batching
 from . import test_access
 from . import test_execution_loop
 from . import test_field_ownership
+from . import test_master_data
