@@ -11,5 +11,11 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["mfg_integration", "stock"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/mfg_integration_stock_security.xml",
+        "data/ir_cron_data.xml",
+        "views/mfg_interplant_transfer_views.xml",
+        "views/mfg_connector_views.xml",
+    ],
 }

@@ -106,6 +106,9 @@ class MfgMessage(models.Model):
                 ("components[].material_definition_id.value", "product", True),
                 *units("components[]"),
                 ("operations[].work_center_id.value", "work_center", True)],
+            ("shipment.notice", 2): [
+                ("lines[].material_definition_id.value", "product", True),
+                *units("lines[]")],
             ("shipment.confirmation", 2): [
                 ("lines[].material_definition_id.value", "product", True), *units("lines[]"),
                 ("lines[].from_location.value", "location", False),

@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, models
 
-from odoo.addons.mfg_integration.exceptions import MfgBusinessError
-from odoo.addons.mfg_integration.registry import Handler
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError, PeerRejected, TransportError
+from odoo.addons.mfg_integration.registry import Handler, Transport
+from odoo.addons.mfg_integration.services.transport import send_with_auth
+
+from .mfg_connector import ODOO_LOCAL, ODOO_REMOTE
 
 
 class MfgMessage(models.Model):
@@ -20,7 +23,80 @@ class MfgMessage(models.Model):
             "inventory.move": Handler("_mfg_apply_inventory_move", version=2),
             "goods.receipt": Handler("_mfg_apply_goods_receipt", version=2),
             "shipment.confirmation": Handler("_mfg_apply_shipment", version=2),
+            "shipment.notice": Handler("_mfg_apply_shipment_notice", version=2),
         }
+
+    @api.model
+    def _mfg_outbound_versions(self):
+        return {**super()._mfg_outbound_versions(), "shipment.notice": 2}
+
+    @api.model
+    def _mfg_transports(self):
+        return {**super()._mfg_transports(),
+                ODOO_REMOTE: Transport("_mfg_send_odoo_remote", batch=True),
+                ODOO_LOCAL: Transport("_mfg_send_odoo_local", batch=True)}
+
+    # ------------------------------------------------- Odoo to Odoo transports
+    def _mfg_odoo_envelopes(self, connector):
+        """The envelopes as the receiving Odoo knows them: its connector's code as source."""
+        if not connector.mfg_target_source:
+            raise MfgBusinessError(self.env._(
+                "Connector %s has no \"Known there as\" code: the receiving Odoo would not "
+                "know whom the messages come from.", connector.code))
+        return [dict(message.as_envelope(), source=connector.mfg_target_source)
+                for message in self]
+
+    def _mfg_ingest_outcomes(self, answer, where):
+        if not isinstance(answer, dict) or "accepted" not in answer:
+            raise TransportError(f"{where}: unreadable answer {str(answer)[:300]}")
+        refused = {entry.get("index"): entry.get("error")
+                   for entry in answer.get("rejected") or []}
+        return {message.id: PeerRejected(f"{where} refused it: {refused[index]}")
+                if index in refused else self.env._("Delivered to %s", where)
+                for index, message in enumerate(self)}
+
+    def _mfg_send_odoo_local(self):
+        """Another plant of this database: its ingest, in this job's transaction (the
+        hand-over commits or rolls back with the delivery itself)."""
+        connector = self.connector_id.sudo()
+        try:
+            envelopes = self._mfg_odoo_envelopes(connector)
+        except MfgBusinessError as exc:
+            return dict.fromkeys(self.ids, exc)
+        answer = self.sudo().ingest(envelopes)
+        return self._mfg_ingest_outcomes(answer, connector.mfg_target_source)
+
+    def _mfg_send_odoo_remote(self):
+        """Another Odoo: its JSON-2 ingest (``/json/2/mfg.message/ingest``), one request per
+        round; duplicates are the receiver's (source, key) dedup."""
+        connector = self.connector_id.sudo()
+        try:
+            envelopes = self._mfg_odoo_envelopes(connector)
+            if not connector.endpoint_url:
+                raise MfgBusinessError(self.env._("Connector %s has no endpoint URL.",
+                                                  connector.code))
+        except MfgBusinessError as exc:
+            return dict.fromkeys(self.ids, exc)
+        headers = {"Content-Type": "application/json"}
+        if connector.mfg_odoo_database:
+            headers["X-Odoo-Database"] = connector.mfg_odoo_database
+        url = connector.endpoint_url.rstrip("/") + "/json/2/mfg.message/ingest"
+        try:
+            response = send_with_auth(connector, "POST", url, headers=headers,
+                                      json={"envelopes": envelopes})
+        except TransportError as exc:
+            return dict.fromkeys(self.ids, exc)
+        if response.status_code in (401, 403) or 400 <= response.status_code < 500:
+            return dict.fromkeys(self.ids, PeerRejected(
+                f"HTTP {response.status_code}: {response.text[:300]}"))
+        if response.status_code >= 300:
+            return dict.fromkeys(self.ids, TransportError(
+                f"HTTP {response.status_code}: {response.text[:300]}"))
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        return self._mfg_ingest_outcomes(answer, connector.code)
 
     # ------------------------------------------------------------------ helpers
     def _mfg_stock_context(self):
@@ -86,3 +162,12 @@ class MfgMessage(models.Model):
             lines.append((product, qty, lot))
         Picking = self.env["stock.picking"].sudo().with_context(**self._mfg_stock_context())
         return Picking._mfg_ship(self, lines, payload)
+
+    def _mfg_apply_shipment_notice(self):
+        payload = self._mfg_payload()
+        lines = []
+        for line in payload["lines"]:
+            product, qty, lot = self._mfg_line_values("lines[]", line)
+            lines.append((product, qty, lot))
+        Picking = self.env["stock.picking"].sudo().with_context(**self._mfg_stock_context())
+        return Picking._mfg_expect_transfer(self, lines, payload)

@@ -65,7 +65,8 @@ class StockPicking(models.Model):
             "product_id": move.product_id.id, "quantity": qty, "lot_id": lot.id or False,
             "product_uom_id": move.product_id.uom_id.id,
             "location_id": (source or move.location_id).id,
-            "location_dest_id": (dest or move.location_dest_id).id, "picked": True})]
+            "location_dest_id": (dest or move.location_dest_id).id, "picked": True,
+            "picking_id": move.picking_id.id})]
         move.picked = True
 
     # ----------------------------------------------------------- the handlers
@@ -161,6 +162,49 @@ class StockPicking(models.Model):
             # When it left the dock, not when the message was applied.
             shipped = datetime.fromisoformat(payload["shipped_at"].replace("Z", "+00:00"))
             picking.date_done = shipped.astimezone(timezone.utc).replace(tzinfo=None)
+        return picking
+
+    @api.model
+    def _mfg_expect_transfer(self, message, lines, payload):
+        """Another plant announced a shipment to this one: the receipt is prepared with
+        its products, quantities and lots (from the inter-company transit location), and a
+        transfer record waits for its validation to reconcile the two."""
+        Transfer = self.env["mfg.interplant.transfer"].sudo()
+        if Transfer.search_count([("connector_id", "=", message.connector_id.id),
+                                  ("name", "=", payload["shipment_ref"])]):
+            raise MfgBusinessError(self.env._(
+                "Shipment %(ref)s of %(code)s was announced already.",
+                ref=payload["shipment_ref"], code=message.connector_id.code))
+        self = self.with_company(message.company_id)  # noqa: PLW0642 - the receiving plant's
+        warehouse = message._mfg_warehouse()
+        transit = self.env.ref("stock.stock_location_inter_company", raise_if_not_found=False) \
+            or self.env.ref("stock.stock_location_suppliers")
+        dest = warehouse.in_type_id.default_location_dest_id
+        picking = self.create({
+            "picking_type_id": warehouse.in_type_id.id, "location_id": transit.id,
+            "location_dest_id": dest.id, "origin": payload["shipment_ref"],
+            "company_id": message.company_id.id,
+            "move_ids": [(0, 0, {"product_id": product.id, "product_uom_qty": qty,
+                                 "product_uom": product.uom_id.id, "location_id": transit.id,
+                                 "location_dest_id": dest.id,
+                                 "company_id": message.company_id.id})
+                         for product, qty, _lot in lines]})
+        picking.action_confirm()
+        shipped = []
+        for move, (product, qty, lot_name) in zip(picking.move_ids, lines, strict=True):
+            lot = self._mfg_lot(product, lot_name, create=True)
+            move.move_line_ids.unlink()
+            move.move_line_ids = [(0, 0, {
+                "product_id": product.id, "quantity": qty, "lot_id": lot.id or False,
+                "product_uom_id": product.uom_id.id, "location_id": transit.id,
+                "location_dest_id": dest.id, "picking_id": picking.id})]
+            shipped.append({"product_id": product.id, "lot": lot_name or "", "qty": qty})
+        shipped_at = datetime.fromisoformat(payload["shipped_at"].replace("Z", "+00:00"))
+        Transfer.create({
+            "name": payload["shipment_ref"], "connector_id": message.connector_id.id,
+            "company_id": message.company_id.id, "picking_id": picking.id,
+            "message_id": message.id, "shipped_lines": shipped,
+            "shipped_at": shipped_at.astimezone(timezone.utc).replace(tzinfo=None)})
         return picking
 
     @api.model

@@ -13,6 +13,8 @@ Manufacturing moves (components, finished goods) and scrap are left to their own
 (the MRP execution loop). Never echoed, one message per event (keys made of the move
 line or the picking), payloads version 1.
 """
+from odoo import fields
+
 from odoo.addons.mfg_integration.services.outbox import (
     KEY_PREFIX,
     Event,
@@ -21,11 +23,16 @@ from odoo.addons.mfg_integration.services.outbox import (
     subscribed_flows,
 )
 
-TYPES = ("goods.receipt", "shipment.confirmation", "inventory.move")
+TYPES = ("goods.receipt", "shipment.confirmation", "inventory.move", "shipment.notice")
 
 
 def _iso(value):
     return value.isoformat() + "+00:00" if value else None
+
+
+def _done_at(picking):
+    # The moves are done before their picking gets its date_done.
+    return picking.date_done or fields.Datetime.now().replace(microsecond=0)
 
 
 def _lines(moves):
@@ -59,7 +66,7 @@ def shipment_events(picking, moves):
     def build(mapper):
         return clean({
             "shipment_ref": picking.name, "partner": mapper.partner(picking.partner_id),
-            "shipped_at": _iso(picking.date_done), "sale_ref": picking.origin or None,
+            "shipped_at": _iso(_done_at(picking)), "sale_ref": picking.origin or None,
             "carrier_tracking_ref": tracking or None,
             "lines": [clean({"product": mapper.product(line.product_id), "qty": line.quantity,
                              "uom": mapper.uom(line.product_uom_id),
@@ -69,6 +76,27 @@ def shipment_events(picking, moves):
         })
     return [Event(f"{KEY_PREFIX}/shipment/{picking.id}", picking.name, picking.date_done,
                   build)]
+
+
+def notice_events(picking, moves):
+    """shipment.notice (v2) of a delivery to another plant: what it will receive."""
+    lines = _lines(moves)
+    if not lines:
+        return []
+
+    def build(mapper):
+        return clean({
+            "shipment_ref": picking.name, "from_plant": picking.company_id.name,
+            "shipped_at": _iso(_done_at(picking)),
+            "carrier_tracking_ref": (picking.carrier_tracking_ref or None)
+            if "carrier_tracking_ref" in picking._fields else None,
+            "lines": [clean({"material_definition_id": {"value": mapper.product(line.product_id)},
+                             "quantity": {"value": line.quantity,
+                                          "unit_text": mapper.uom(line.product_uom_id)},
+                             "lot_id": line.lot_id.name or None})
+                      for line in lines],
+        })
+    return [Event(f"{KEY_PREFIX}/notice/{picking.id}", picking.name, picking.date_done, build)]
 
 
 def move_events(moves, movement_type, reference):
@@ -113,6 +141,13 @@ def publish_done_moves(moves):
             elif kind == "outgoing":
                 created |= publish(flows, "shipment.confirmation", company,
                                    shipment_events(picking, picked))
+                # Announced only to the plant it goes to.
+                partner = picking.partner_id.commercial_partner_id
+                to_plant = flows.filtered(
+                    lambda f, p=partner: f.canonical_type == "shipment.notice" and p
+                    and f.connector_id.mfg_plant_partner_id.commercial_partner_id == p)
+                created |= publish(to_plant, "shipment.notice", company,
+                                   notice_events(picking, picked))
             elif kind == "internal":
                 created |= publish(flows, "inventory.move", company, move_events(
                     picked, "internal", lambda line, p=picking: p.name))
