@@ -16,6 +16,7 @@
         "security/mfg_integration_stock_security.xml",
         "data/ir_cron_data.xml",
         "views/mfg_interplant_transfer_views.xml",
+        "views/mfg_stock_difference_views.xml",
         "views/mfg_connector_views.xml",
     ],
 }

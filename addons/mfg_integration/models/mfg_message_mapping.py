@@ -106,6 +106,9 @@ class MfgMessage(models.Model):
                 ("components[].material_definition_id.value", "product", True),
                 *units("components[]"),
                 ("operations[].work_center_id.value", "work_center", True)],
+            ("inventory.snapshot", 2): [
+                ("lines[].material_definition_id.value", "product", True), *units("lines[]"),
+                ("lines[].storage_location.value", "location", True)],
             ("shipment.notice", 2): [
                 ("lines[].material_definition_id.value", "product", True),
                 *units("lines[]")],

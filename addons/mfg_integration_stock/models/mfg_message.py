@@ -24,6 +24,7 @@ class MfgMessage(models.Model):
             "goods.receipt": Handler("_mfg_apply_goods_receipt", version=2),
             "shipment.confirmation": Handler("_mfg_apply_shipment", version=2),
             "shipment.notice": Handler("_mfg_apply_shipment_notice", version=2),
+            "inventory.snapshot": Handler("_mfg_apply_inventory_snapshot", version=2),
         }
 
     @api.model
@@ -171,3 +172,28 @@ class MfgMessage(models.Model):
             lines.append((product, qty, lot))
         Picking = self.env["stock.picking"].sudo().with_context(**self._mfg_stock_context())
         return Picking._mfg_expect_transfer(self, lines, payload)
+
+    def _mfg_apply_inventory_snapshot(self):
+        """Reconcile Odoo's on-hand with the report: its differences replace the earlier
+        ones of this connector and these locations."""
+        payload = self._mfg_payload()
+        rows = []
+        locations = self.env["stock.location"]
+        for line in payload["lines"]:
+            product, qty, lot = self._mfg_line_values("lines[]", line) if line.get("lot_id") \
+                else self._mfg_untracked_line(line)
+            location = self._mfg_location("lines[].storage_location", line["storage_location"])
+            locations |= location
+            rows.append((location, product, lot, qty))
+        differences = self.env["mfg.stock.difference"]._mfg_replace(self, rows, locations)
+        return differences or self.env._("No difference with Odoo's stock.")
+
+    def _mfg_untracked_line(self, line):
+        """(product, qty, None) of a report line without lot (no lot check: a report may
+        give the total of a tracked product too)."""
+        code = line["material_definition_id"]["value"]
+        product = self.env["product.product"].browse(
+            self._mfg_mapped("lines[].material_definition_id.value", code))
+        uom_id = self._mfg_uom_of("lines[]", line["quantity"])
+        return product, self._mfg_qty_in_uom(line["quantity"]["value"], product.uom_id,
+                                             uom_id), None
