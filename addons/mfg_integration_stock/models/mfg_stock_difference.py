@@ -50,7 +50,7 @@ class MfgStockDifference(models.Model):
         self.sudo().search([("connector_id", "=", message.connector_id.id),
                             ("location_id", "in", locations.ids)]).unlink()
         seen, values = set(), []
-        for location, product, lot_name, reported in rows:
+        for location, product, lot_name, _reported in rows:
             key = (location.id, product.id, lot_name or "")
             if key in seen:
                 continue
