@@ -75,9 +75,14 @@ class SapIdocController(http.Controller):
             if message_type == "LOIPRO":
                 return self._receive_orders(env, connector, idocs)
             if message_type == "MATMAS":
-                summary = env["mfg.sap.material"].sudo()._sync(
-                    connector, sap_idoc.matmas_materials(idocs, connector.sap_language or "EN"))
-                return _reply(200, {"idocs": len(idocs), "result": summary})
+                materials = sap_idoc.matmas_materials(idocs, connector.sap_language or "EN")
+                summary = env["mfg.sap.material"].sudo()._sync(connector, materials)
+                answer = {"idocs": len(idocs), "result": summary}
+                # The material master itself, applied to products by its handler.
+                master = env["mfg.sap.material"]._ingest_material_master(connector, materials)
+                if master is not None:
+                    answer["material.master"] = master
+                return _reply(200, answer)
             return _reply(400, {"error": f"message type {message_type} is not handled here "
                                 "(LOIPRO, MATMAS)"})
         except sap_idoc.IdocError as exc:

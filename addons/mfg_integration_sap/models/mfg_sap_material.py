@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.mfg_integration.services import access
 
+from ..services import sap_master_data
 from ..services.sap_bapi import plain_number
 
 PRODUCT_ENTITY = "A_Product"
@@ -162,5 +163,25 @@ class MfgSapMaterial(models.Model):
                     "material": plain_number(row["Product"]), "description": text or "",
                     "base_uom": row.get("BaseUnit") or "", "material_type":
                     row.get("ProductType") or "", "deleted": bool(row.get("IsMarkedForDeletion")),
+                    "plants": [],
                 })
-        return self._sync(connector, materials)
+        summary = self._sync(connector, materials)
+        result = self._ingest_material_master(connector, materials)
+        if result:
+            summary += _("; material master: %(accepted)s new, %(duplicates)s unchanged",
+                         accepted=result["accepted"], duplicates=result["duplicates"])
+        return summary
+
+    @api.model
+    def _ingest_material_master(self, connector, materials):
+        """With an inbound material.master flow on the connector, the materials also go in
+        as canonical material.master messages (products created/updated by their handler);
+        returns the ingest answer, or None without such a flow."""
+        if not self.env["mfg.flow"].sudo().search_count([
+                ("connector_id", "=", connector.id), ("direction", "=", "in"),
+                ("canonical_type", "=", "material.master")]):
+            return None
+        now = fields.Datetime.now().isoformat(timespec="seconds") + "+00:00"
+        # As the caller: the IDoc's API user, whose ingest rights were checked.
+        return self.env["mfg.message"].ingest(
+            sap_master_data.material_envelopes(connector, materials, now))

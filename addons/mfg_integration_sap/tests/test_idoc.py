@@ -143,6 +143,28 @@ class TestIdocEndpoint(HttpCase):
                                                   ("connector_id", "=", self.connector.id)])
         self.assertEqual((bolt.state, bolt.description), ("unmatched", "Hex bolt M8x30"))
 
+    def test_matmas_with_a_material_master_flow_creates_and_updates_products(self):
+        self.env["mfg.flow"].create({"name": "materials", "connector_id": self.connector.id,
+                                    "canonical_type": "material.master", "schema_version": 2})
+        self.env["mfg.mapping"].create({"mapping_type": "uom", "external_code": "ST",
+                                        "uom_id": self.env.ref("uom.product_uom_unit").id,
+                                        "connector_id": self.connector.id})
+        response = self.post(MATMAS)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()["material.master"]["accepted"], 2)
+        again = self.post(MATMAS).json()["material.master"]
+        self.assertEqual((again["accepted"], again["duplicates"]), (0, 2), "same IDoc twice")
+        messages = self.env["mfg.message"].search([("connector_id", "=", self.connector.id),
+                                                   ("canonical_type", "=", "material.master")])
+        messages._job_process()
+        self.assertEqual(messages.mapped("state"), ["done", "done"],
+                         messages.mapped("last_error"))
+        self.assertEqual(self.product.name, "Steel bracket SB-200", "SAP owns the material")
+        bolt = self.env["product.product"].search([("default_code", "=", "40000815")])
+        self.assertEqual((bolt.name, bolt.is_storable), ("Hex bolt M8x30", True))
+        self.assertEqual(messages.filtered(lambda m: m.payload["id"] == "40000815")
+                         .payload["material_type"], "Raw")
+
 
 @tagged("post_install", "-at_install")
 class TestTestIdocsArePublishedShapes(BaseCase):

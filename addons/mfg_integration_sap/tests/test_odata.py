@@ -174,6 +174,27 @@ class TestOData(SapTestCase):
             "material_requirements[use=Produced].material_definition_id.value"),
             bolt.product_id.id, "the material now resolves through its mapping")
 
+    def test_materials_pull_with_a_material_master_flow_updates_products(self):
+        self._flow("material.master", connector=self.odata, schema_version=2)
+        self.backend.products = [
+            {"Product": "TB-777", "ProductType": "FERT", "BaseUnit": "ST",
+             "to_Description": {"results": [{"Language": "EN",
+                                             "ProductDescription": "Steel bracket SB-200"}]}},
+            {"Product": "000000000040000900", "ProductType": "HIBE", "BaseUnit": "ST",
+             "IsMarkedForDeletion": False,
+             "to_Description": {"results": [{"Language": "EN",
+                                             "ProductDescription": "Cutting oil"}]}}]
+        summary = self.odata.action_sap_pull_materials()
+        self.run_jobs()
+        self.assertEqual(self.product.name, "Steel bracket SB-200")
+        oil = self.env["product.product"].search([("default_code", "=", "40000900")])
+        self.assertEqual((oil.name, oil.is_storable), ("Cutting oil", False),
+                         "HIBE: a consumable, not kept in stock")
+        self.odata.action_sap_pull_materials()
+        self.assertEqual(self.Message.search_count([("canonical_type", "=", "material.master"),
+                                                    ("connector_id", "=", self.odata.id)]),
+                         2, f"unchanged materials are duplicates ({summary})")
+
     def test_connection_test_reads_metadata_and_token(self):
         ok, text = self.odata._test_connection()
         self.assertTrue(ok, text)
