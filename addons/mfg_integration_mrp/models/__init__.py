@@ -9,3 +9,4 @@ from . import mfg_message
 from . import mfg_flow
 from . import product_product
 from . import mrp_bom
+from . import product_template

@@ -49,3 +49,7 @@ class ProductProduct(models.Model):
         if material.get("deleted") and product.active:
             product.active = False
         return product
+
+    def write(self, vals):
+        master_data.check_product_edit(self, vals)
+        return super().write(vals)

@@ -13,6 +13,8 @@ centers created and updated in Odoo, and Odoo's BoM revisions sent out.
 import hashlib
 import json
 
+from odoo.exceptions import UserError
+
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.services.outbox import (
     KEY_PREFIX,
@@ -40,11 +42,7 @@ KILOGRAMS = {"KGM": 1.0, "GRM": 0.001, "TNE": 1000.0, "LBR": 0.45359237}
 def owned_by_sender(message, ownable):
     """The ownable fields the sender of ``message`` owns (its flow's source of truth)."""
     flow = message.flow_id
-    if not flow or flow.source_of_truth == "external":
-        return set(ownable)
-    if flow.source_of_truth == "odoo":
-        return set()
-    return set(flow._mfg_owned_field_names()) & set(ownable)
+    return owned_by_sender_flow(flow, ownable) if flow else set(ownable)
 
 
 def apply_owned(message, record, values, ownable):
@@ -69,6 +67,45 @@ def apply_owned(message, record, values, ownable):
             "Not applied, owned by Odoo on flow %(flow)s: %(fields)s.",
             flow=message.flow_id.display_name, fields=", ".join(sorted(ignored))))
     return ignored
+
+
+def check_product_edit(products, vals):
+    """Refuse a user's change of a material field its owner system keeps (the product's
+    mapping to a connector whose inbound material.master flow owns the field)."""
+    env = products.env
+    changed = {name for name, field in MATERIAL_FIELDS.items() if field in vals}
+    if not changed or env.su or env.context.get("mfg_origin_connector_id"):
+        return
+    mappings = env["mfg.mapping"].sudo().search([
+        ("mapping_type", "=", "product"), ("product_id", "in", products.ids),
+        ("connector_id", "!=", False)])
+    for mapping in mappings:
+        flow = env["mfg.flow"].sudo().search([
+            ("connector_id", "=", mapping.connector_id.id), ("direction", "=", "in"),
+            ("canonical_type", "=", "material.master")], limit=1)
+        if not flow:
+            continue
+        product = mapping.product_id
+        for name in sorted(changed & owned_by_sender_flow(flow, MATERIAL_FIELDS)):
+            field = MATERIAL_FIELDS[name]
+            new = product._fields[field].convert_to_cache(vals[field], product)
+            current = product[field]
+            current = current.id if hasattr(current, "_name") else current
+            if new != current:
+                raise UserError(env._(
+                    "%(field)s of %(product)s is kept by %(owner)s (flow %(flow)s): change "
+                    "it there, it comes back with its next update.",
+                    field=product._fields[field].get_description(env)["string"],
+                    product=product.display_name, owner=mapping.connector_id.display_name,
+                    flow=flow.display_name))
+
+
+def owned_by_sender_flow(flow, ownable):
+    if flow.source_of_truth == "external":
+        return set(ownable)
+    if flow.source_of_truth == "odoo":
+        return set()
+    return set(flow._mfg_owned_field_names()) & set(ownable)
 
 
 def mapped_record(message, mapping_type, code, model, field, fallback_domain):

@@ -2,6 +2,7 @@
 """Master data from its owner (materials, BoM revisions, work centers) created and updated in
 Odoo with field-level ownership, unknown references named; Odoo's BoM revisions sent to the
 MES in its codes, once per content."""
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.mfg_integration.tests.common import envelope
@@ -54,6 +55,17 @@ class TestMasterData(MfgMrpCase):
         self.assertEqual(updated.state, "done", updated.last_error)
         self.assertEqual((bolt.name, bolt.barcode), ("Bolt M8x20 zinc", False))
         self.assertIn("Not applied, owned by Odoo", " ".join(updated.message_ids.mapped("body")))
+        # Edits in Odoo: the PLM's field is refused, Odoo's own goes through.
+        planner = self.env["res.users"].create({
+            "name": "Planner", "login": "planner_md",
+            "group_ids": [(4, self.env.ref("mrp.group_mrp_manager").id),
+                          (4, self.env.ref("product.group_product_manager").id)]})
+        with self.assertRaisesRegex(UserError, "kept by PLM"):
+            bolt.with_user(planner).name = "Bolt"
+        with self.assertRaisesRegex(UserError, "kept by PLM"):
+            bolt.product_tmpl_id.with_user(planner).write({"name": "Bolt"})
+        bolt.with_user(planner).barcode = "4006381333931"
+        self.assertEqual(bolt.barcode, "4006381333931")
         archived = self.material("m-3", deleted=True)
         self.assertEqual(archived.state, "done", archived.last_error)
         self.assertFalse(bolt.active)
