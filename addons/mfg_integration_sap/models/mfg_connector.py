@@ -5,13 +5,14 @@ import time
 from datetime import timezone
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.addons.mfg_integration.models.mfg_connector import archive_removed_type
 from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.services.transport import build_auth_headers, connector_session
 
-from ..services import sap_bapi, sap_rfc, sap_soap
+from ..services import sap_bapi, sap_master_data, sap_rfc, sap_soap
 from ..services.sap_errors import DEFAULT_LOCK_MESSAGES, parse_lock_messages, raise_for_return
 from ..services.sap_odata import ODataClient
 
@@ -78,6 +79,8 @@ class MfgConnector(models.Model):
         "Confirmation service", default="/sap/opu/odata/sap/API_PROD_ORDER_CONFIRMATION_2_SRV")
     sap_odata_goods_movement_service = fields.Char(
         "Material document service", default="/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV")
+    sap_odata_bom_service = fields.Char(
+        "Bill of material service", default="/sap/opu/odata/sap/API_BILL_OF_MATERIAL_SRV")
     sap_odata_product_service = fields.Char(
         "Product master service", default="/sap/opu/odata/sap/API_PRODUCT_SRV")
     # Behaviour
@@ -289,6 +292,36 @@ class MfgConnector(models.Model):
         if not flows:
             return self._sap_notify(_("Create an inbound production.order flow first."), False)
         return self._sap_notify(flows[0].sudo()._sap_pull_orders(), True)
+
+    def action_sap_pull_boms(self):
+        """Pull the material BoMs now (Integration Operators): they go in as material.bom
+        messages of the connector's inbound flow of that type."""
+        self.ensure_one()
+        access.ensure_group(self.env, access.OPERATOR, _("pull from SAP"))
+        self.check_access("read")
+        return self._sap_notify(self.sudo()._sap_pull_boms(), True)
+
+    def _sap_pull_boms(self):
+        if self.connector_type != "sap_odata":
+            raise UserError(_("Bills of material are pulled over OData (API_BILL_OF_MATERIAL_"
+                              "SRV)."))
+        if not self.env["mfg.flow"].search_count([
+                ("connector_id", "=", self.id), ("direction", "=", "in"),
+                ("canonical_type", "=", "material.bom")]):
+            raise UserError(_("Connector %s has no inbound material.bom flow: create one "
+                              "(schema version 2) to take SAP's bills of material.", self.code))
+        client = self._sap_odata(self.sap_odata_bom_service)
+        boms = []
+        for rows in client.iter_pages("MaterialBOM", expand="to_BillOfMaterialItem"):
+            boms.extend(rows)
+        now = fields.Datetime.now().isoformat(timespec="seconds") + "+00:00"
+        envelopes, skipped = sap_master_data.bom_envelopes(self, boms, now)
+        result = self.env["mfg.message"].ingest(envelopes) if envelopes else \
+            {"accepted": 0, "duplicates": 0, "rejected": []}
+        return _("%(n)s bill(s) of material: %(accepted)s new, %(duplicates)s unchanged, "
+                 "%(rejected)s refused, %(skipped)s without components or deleted",
+                 n=len(boms), accepted=result["accepted"], duplicates=result["duplicates"],
+                 rejected=len(result["rejected"]), skipped=skipped)
 
     def action_sap_pull_materials(self):
         """Pull the material master now (Integration Operators; see action_sap_pull_orders)."""

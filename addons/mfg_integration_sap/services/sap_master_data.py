@@ -31,3 +31,48 @@ def material_envelopes(connector, materials, occurred_at):
                           "source": connector.code, "occurred_at": occurred_at,
                           "payload": payload})
     return envelopes
+
+
+def _plain(number):
+    text = str(number or "").strip()
+    return (text.lstrip("0") or "0") if text.isdigit() else text
+
+
+def bom_envelopes(connector, boms, occurred_at):
+    """MaterialBOM entities (API_BILL_OF_MATERIAL_SRV, with their items) -> material.bom
+    envelopes; returns (envelopes, skipped). Stock items (category L) are components; text
+    and other item categories are not material Odoo consumes. The revision is SAP's BoM
+    version, or a digest of the content for unversioned BoMs, so a change in SAP becomes a
+    new revision in Odoo and an unchanged BoM is a duplicate."""
+    envelopes, skipped = [], 0
+    for bom in boms:
+        items = bom.get("to_BillOfMaterialItem") or {}
+        items = items.get("results", []) if isinstance(items, dict) else items
+        components = [{
+            "material_definition_id": {"value": _plain(item["BillOfMaterialComponent"])},
+            "quantity": {"value": float(item["BillOfMaterialItemQuantity"]),
+                         "unit_text": item["BillOfMaterialItemUnit"]},
+            **({"scrap_percent": float(item["ComponentScrapInPercent"])}
+               if item.get("ComponentScrapInPercent") else {}),
+        } for item in items
+            if item.get("BillOfMaterialItemCategory", "L") == "L" and not item.get("IsDeleted")]
+        if bom.get("IsMarkedForDeletion") or not components:
+            skipped += 1
+            continue
+        payload = {
+            "id": f"{bom['BillOfMaterial']}-{bom['BillOfMaterialVariant']}",
+            "material_definition_id": {"value": _plain(bom["Material"])},
+            "quantity": {"value": float(bom.get("BOMHeaderQuantityInBaseUnit") or 1),
+                         "unit_text": bom.get("BOMHeaderBaseUnit") or "ST"},
+            "components": components,
+            "extensions": {"sap_plant": bom.get("Plant"),
+                           "sap_usage": bom.get("BillOfMaterialVariantUsage")},
+        }
+        digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode(),
+                              usedforsecurity=False).hexdigest()[:8]
+        payload["revision"] = bom.get("BillOfMaterialVersion") or digest
+        envelopes.append({"key": f"BOM/{payload['id']}/{payload['revision']}",
+                          "type": "material.bom", "schema_version": 2, "verb": "Sync",
+                          "source": connector.code, "occurred_at": occurred_at,
+                          "payload": payload})
+    return envelopes, skipped

@@ -32,6 +32,7 @@ ORDER_SRV = "/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV"
 CONF_SRV = "/sap/opu/odata/sap/API_PROD_ORDER_CONFIRMATION_2_SRV"
 MATDOC_SRV = "/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV"
 PRODUCT_SRV = "/sap/opu/odata/sap/API_PRODUCT_SRV"
+BOM_SRV = "/sap/opu/odata/sap/API_BILL_OF_MATERIAL_SRV"
 METADATA = ('<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="1.0" '
             'xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx"><edmx:DataServices/>'
             '</edmx:Edmx>')
@@ -177,7 +178,7 @@ class ODataSimulator(LocalHttpServer):
             return self._send(handler, 200, "<html><body>SAP GUI for HTML</body></html>", extra,
                               "text/html")
         path = parts.path
-        for service in (ORDER_SRV, CONF_SRV, MATDOC_SRV, PRODUCT_SRV):
+        for service in (ORDER_SRV, CONF_SRV, MATDOC_SRV, PRODUCT_SRV, BOM_SRV):
             if path.startswith(service):
                 resource = path[len(service):].strip("/")
                 status, payload, headers = self._dispatch(method, service, resource, query,
@@ -201,6 +202,16 @@ class ODataSimulator(LocalHttpServer):
         match = re.fullmatch(r"A_ProductionOrder_2\('(\w+)'\)", resource)
         if service == ORDER_SRV and match:
             return self._order_entity(method, match.group(1), body, headers)
+        if service == BOM_SRV and resource == "MaterialBOM" and method == "GET":
+            rows = self.backend.boms
+            problems = [p for row in rows for p in body_problems(TYPES["MaterialBOM"], row,
+                                                                   TYPES)]
+            if problems:
+                return 500, gateway_error("SIMULATOR", "; ".join(problems)), {}
+            if "to_BillOfMaterialItem" not in query.get("$expand", ""):
+                rows = [{k: v for k, v in row.items() if k != "to_BillOfMaterialItem"}
+                        for row in rows]
+            return 200, {"d": {"results": rows}}, {}
         if service == PRODUCT_SRV and resource == "A_Product":
             rows = self.backend.products
             # The simulator only answers what SAP can answer: test data of the wrong shape

@@ -52,6 +52,7 @@ class SapBackend:
         self.error_pool = []        # time tickets kept as incorrect (COGI/CO16N)
         self.locked = {}            # order -> how many more calls find it locked
         self.products = []          # A_Product entities
+        self.boms = []              # MaterialBOM entities (with to_BillOfMaterialItem)
         self.calls = []             # (function, rows) log
         self.next_conf = 5000
         self.next_doc = 4900000000

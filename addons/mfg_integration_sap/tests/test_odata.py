@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Pulls and deliveries over OData V2 against a Gateway-like server on 127.0.0.1."""
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import CONFIRMATION, CONSUMPTION, SapTestCase
@@ -194,6 +195,51 @@ class TestOData(SapTestCase):
         self.assertEqual(self.Message.search_count([("canonical_type", "=", "material.master"),
                                                     ("connector_id", "=", self.odata.id)]),
                          2, f"unchanged materials are duplicates ({summary})")
+
+    def test_bills_of_material_pull_becomes_bom_revisions(self):
+        with self.assertRaisesRegex(UserError, "no inbound material.bom flow"):
+            self.odata.action_sap_pull_boms()
+        self._flow("material.bom", connector=self.odata, schema_version=2)
+        bolt = self.env["product.product"].create({"name": "Hex bolt M8", "is_storable": True})
+        bracket = self.env["product.product"].create({"name": "Bracket", "is_storable": True})
+        unit = self.env.ref("uom.product_uom_unit")
+        self.env["mfg.mapping"].create([
+            {"mapping_type": "product", "external_code": code, "product_id": product.id,
+             "connector_id": self.odata.id}
+            for code, product in (("40000815", bolt), ("SB-200", bracket))])
+        keys = {"BillOfMaterial": "00000042", "BillOfMaterialCategory": "M",
+                "BillOfMaterialVariant": "01", "BillOfMaterialVersion": "",
+                "Material": "SB-200", "Plant": "1010"}
+        items = [dict(keys, BillOfMaterialItemNodeNumber="00000001", HeaderChangeDocument="",
+                      BillOfMaterialItemNumber="0010", BillOfMaterialItemCategory="L",
+                      BillOfMaterialComponent="000000000040000815",
+                      BillOfMaterialItemUnit="ST", BillOfMaterialItemQuantity="2.000"),
+                 dict(keys, BillOfMaterialItemNodeNumber="00000002", HeaderChangeDocument="",
+                      BillOfMaterialItemNumber="0020", BillOfMaterialItemCategory="T",
+                      BillOfMaterialComponent="", BillOfMaterialItemUnit="",
+                      BillOfMaterialItemQuantity="0.000", BOMItemDescription="Torque 25 Nm")]
+        self.backend.boms = [dict(keys, EngineeringChangeDocument="", BOMHeaderBaseUnit="ST",
+                                  BOMHeaderQuantityInBaseUnit="1.000",
+                                  to_BillOfMaterialItem={"results": items})]
+        summary = self.odata.action_sap_pull_boms()
+        self.run_jobs()
+        bom = self.env["mrp.bom"].search([("product_tmpl_id", "=", bracket.product_tmpl_id.id)])
+        self.assertEqual(len(bom), 1, summary)
+        self.assertEqual([(line.product_id, line.product_qty, line.product_uom_id)
+                          for line in bom.bom_line_ids], [(bolt, 2.0, unit)],
+                         "the text item is no component")
+        self.assertTrue(bom.code.startswith("00000042-01/"))
+        self.odata.action_sap_pull_boms()
+        self.assertEqual(self.Message.search_count([("canonical_type", "=", "material.bom"),
+                                                    ("connector_id", "=", self.odata.id)]), 1,
+                         "unchanged in SAP: a duplicate")
+        items[0]["BillOfMaterialItemQuantity"] = "3.000"
+        self.odata.action_sap_pull_boms()
+        self.run_jobs()
+        current = self.env["mrp.bom"].search([("product_tmpl_id", "=", bracket.product_tmpl_id.id)])
+        self.assertEqual(current.bom_line_ids.product_qty, 3.0, "a change is a new revision")
+        self.assertNotEqual(current, bom)
+        self.assertFalse(bom.active)
 
     def test_connection_test_reads_metadata_and_token(self):
         ok, text = self.odata._test_connection()

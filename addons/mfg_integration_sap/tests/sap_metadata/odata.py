@@ -5,8 +5,10 @@ read here through SAP CAP's ``cds import`` of that EDMX (which keeps every prope
 Edm type, MaxLength, Precision/Scale): API_PRODUCTION_ORDER_2_SRV (e.g. floliver/cap-tree,
 srv/external/API_PRODUCTION_ORDER_2_SRV.cds), API_MATERIAL_DOCUMENT_SRV
 (Dawood-Ghaznavi/Invoice_Management, srv/external/API_MATERIAL_DOCUMENT_SRV.cds),
-API_PROD_ORDER_CONFIRMATION_2_SRV (a customer copy of it with the same entity types) and
-API_PRODUCT_SRV (A_Product, A_ProductDescription).
+API_PROD_ORDER_CONFIRMATION_2_SRV (a customer copy of it with the same entity types),
+API_PRODUCT_SRV (A_Product, A_ProductDescription) and API_BILL_OF_MATERIAL_SRV (MaterialBOM,
+MaterialBOMItem: nagarjuna-immadi/sap-sales-order-confirmation,
+srv/external/API_BILL_OF_MATERIAL_SRV.cds; there is no "A_BillOfMaterial").
 CDS ``Date`` with sap:display-format Date is Edm.DateTime, ``Time`` is Edm.Time,
 ``String(n)`` is Edm.String MaxLength n, ``Decimal(p, s)`` Edm.Decimal, ``UUID`` Edm.Guid.
 
@@ -91,5 +93,31 @@ PRODUCT = EntityType("A_Product", ["Product"], {
     "CreationDate": DATE, "LastChangeDate": DATE,
 }, navigation={"to_Description": "A_ProductDescription"})
 
+# API_BILL_OF_MATERIAL_SRV: the material BoM header and its items (read-only here).
+BOM_KEYS = ["BillOfMaterial", "BillOfMaterialCategory", "BillOfMaterialVariant",
+            "BillOfMaterialVersion"]
+MATERIAL_BOM_ITEM = EntityType(
+    "MaterialBOMItem", BOM_KEYS + ["BillOfMaterialItemNodeNumber", "HeaderChangeDocument",
+                                   "Material", "Plant"], {
+        "BillOfMaterial": S(8), "BillOfMaterialCategory": S(1), "BillOfMaterialVariant": S(2),
+        "BillOfMaterialVersion": S(4), "BillOfMaterialItemNodeNumber": S(8),
+        "HeaderChangeDocument": S(12), "Material": S(40), "Plant": S(4),
+        "ValidityStartDate": DATE, "BillOfMaterialComponent": S(40),
+        "BillOfMaterialItemCategory": S(1), "BillOfMaterialItemNumber": S(4),
+        "BillOfMaterialItemUnit": S(3), "BillOfMaterialItemQuantity": DEC,
+        "ComponentScrapInPercent": Property("Edm.Decimal", None, 5, 2),
+        "BOMItemDescription": S(40), "IsDeleted": BOOL,
+    }, creatable=False, updatable=False)
+MATERIAL_BOM = EntityType(
+    "MaterialBOM", BOM_KEYS + ["EngineeringChangeDocument", "Material", "Plant"], {
+        "BillOfMaterial": S(8), "BillOfMaterialCategory": S(1), "BillOfMaterialVariant": S(2),
+        "BillOfMaterialVersion": S(4), "EngineeringChangeDocument": S(12), "Material": S(40),
+        "Plant": S(4), "BillOfMaterialVariantUsage": S(1), "BOMHeaderText": S(40),
+        "HeaderValidityStartDate": DATE, "IsMarkedForDeletion": BOOL,
+        "BOMHeaderBaseUnit": S(3), "BOMHeaderQuantityInBaseUnit": DEC, "LastChangeDate": DATE,
+    }, navigation={"to_BillOfMaterialItem": "MaterialBOMItem"}, creatable=False,
+    updatable=False)
+
 TYPES = {t.name: t for t in (PRODUCTION_ORDER, CONFIRMATION, MATERIAL_DOCUMENT,
-                             MATERIAL_DOCUMENT_ITEM, PRODUCT, PRODUCT_DESCRIPTION)}
+                             MATERIAL_DOCUMENT_ITEM, PRODUCT, PRODUCT_DESCRIPTION,
+                             MATERIAL_BOM, MATERIAL_BOM_ITEM)}
