@@ -10,6 +10,10 @@ from odoo.addons.mfg_integration.tests.common import envelope
 from .common import StockTestCase
 
 
+class WorkerKilled(BaseException):
+    """The Odoo worker dies (kill -9): not an Exception the pipeline could catch."""
+
+
 @tagged("post_install", "-at_install")
 class TestInboundDocuments(StockTestCase):
     @classmethod
@@ -146,6 +150,35 @@ class TestInboundDocuments(StockTestCase):
         self.assertEqual(message.state, "exception")
         self.assertIn("WH-STOCK", str(message.missing_mappings))
         self.assertEqual(self.on_hand(self.stock, "LOT-1"), 10)
+
+    def test_worker_killed_after_validation_books_the_move_once(self):
+        """kill -9 right after Odoo validated the transfer, before the job's commit: nothing
+        of it survives (one transaction), queue_job runs the job again, the stock moves
+        once."""
+        self.receive_stock(10, "LOT-K")
+        Picking = type(self.env["stock.picking"])
+        validate = Picking._mfg_validate
+        deaths = []
+
+        def validate_then_die(picking):
+            result = validate(picking)
+            if not deaths:
+                deaths.append(picking.name)
+                raise WorkerKilled("worker killed after the transfer was validated")
+            return result
+        self.patch(Picking, "_mfg_validate", validate_then_die)
+        self.Message.ingest([envelope("mv-k", type_name="inventory.move", source="WMS-T",
+                                      payload=self.move(4, lot="LOT-K"))])
+        message = self.message("mv-k", "WMS-T")
+        with self.assertRaises(WorkerKilled), self.env.cr.savepoint():
+            self.run_jobs()
+        self.env.invalidate_all()
+        self.assertEqual((message.state, self.on_hand(self.bin, "LOT-K")), ("received", 0),
+                         "nothing of the dead run survived")
+        self.run_jobs()
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual((self.on_hand(self.stock, "LOT-K"), self.on_hand(self.bin, "LOT-K")),
+                         (6, 4), "moved once")
 
     def receive_stock(self, qty, lot):
         self.picking("in", [(self.resin, qty, lot)], partner=self.vendor)

@@ -69,6 +69,19 @@ class TestInterplantRemote(StockTestCase, HttpCase):
         self.assertEqual((transfer.state, transfer.company_id), ("in_transit", self.plant_b))
         self.assertEqual(transfer.picking_id.move_line_ids.lot_id.name, "LOT-R")
 
+    def test_a_repeated_hand_over_is_a_duplicate_there(self):
+        """A delivery whose answer was lost is sent again: the receiving Odoo's (source,
+        key) dedup keeps one notice, one receipt."""
+        delivery = self.ship("LOT-D")
+        self.run_jobs()
+        sent = self.outbox(self.remote)
+        outcome = sent._mfg_send_odoo_remote()  # the re-send after a lost answer
+        self.assertIn("Delivered", outcome[sent.id])
+        self.run_jobs()
+        transfers = self.env["mfg.interplant.transfer"].search([("name", "=", delivery.name)])
+        self.assertEqual(len(transfers), 1)
+        self.assertEqual(self.Message.search_count([("source", "=", "PLANT-A-REMOTE")]), 1)
+
     def test_a_refused_key_is_an_exception_with_the_reason(self):
         self.remote.api_key = "not-a-key"
         self.ship("LOT-S")
