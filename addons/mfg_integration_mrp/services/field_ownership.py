@@ -11,6 +11,8 @@ source of truth *External* - the system owns every field below; *Odoo* - Odoo do
 """
 from odoo.exceptions import UserError
 
+from .master_data import owned_by_sender_flow
+
 # Ownable fields of production.order: name in owned_fields -> MO field.
 ORDER_FIELDS = {"quantity": "product_qty", "start": "date_start", "end": "date_finished"}
 
@@ -27,11 +29,7 @@ def order_flow(production):
 
 def external_fields(flow):
     """The ownable fields of production.order its external system owns through ``flow``."""
-    if not flow or flow.source_of_truth == "external":
-        return set(ORDER_FIELDS)
-    if flow.source_of_truth == "odoo":
-        return set()
-    return set(flow._mfg_owned_field_names()) & set(ORDER_FIELDS)
+    return owned_by_sender_flow(flow, ORDER_FIELDS) if flow else set(ORDER_FIELDS)
 
 
 def check_edit(productions, vals):

@@ -155,23 +155,19 @@ class MfgMessage(models.Model):
         Picking = self.env["stock.picking"].sudo().with_context(**self._mfg_stock_context())
         return Picking._mfg_receive(self, product, qty, lot, payload)
 
+    def _mfg_shipped_lines(self, payload):
+        """[(product, quantity, lot name)] of a shipment's lines, each checked."""
+        return [self._mfg_line_values("lines[]", line) for line in payload["lines"]]
+
     def _mfg_apply_shipment(self):
         payload = self._mfg_payload()
-        lines = []
-        for line in payload["lines"]:
-            product, qty, lot = self._mfg_line_values("lines[]", line)
-            lines.append((product, qty, lot))
         Picking = self.env["stock.picking"].sudo().with_context(**self._mfg_stock_context())
-        return Picking._mfg_ship(self, lines, payload)
+        return Picking._mfg_ship(self, self._mfg_shipped_lines(payload), payload)
 
     def _mfg_apply_shipment_notice(self):
         payload = self._mfg_payload()
-        lines = []
-        for line in payload["lines"]:
-            product, qty, lot = self._mfg_line_values("lines[]", line)
-            lines.append((product, qty, lot))
         Picking = self.env["stock.picking"].sudo().with_context(**self._mfg_stock_context())
-        return Picking._mfg_expect_transfer(self, lines, payload)
+        return Picking._mfg_expect_transfer(self, self._mfg_shipped_lines(payload), payload)
 
     def _mfg_apply_inventory_snapshot(self):
         """Reconcile Odoo's on-hand with the report: its differences replace the earlier

@@ -91,9 +91,18 @@ class StockPicking(models.Model):
             return quant
         self._mfg_check_available(product, qty, lot, source)
         warehouse = source.warehouse_id or message._mfg_warehouse()
+        return self._mfg_book_line(warehouse.int_type_id, source, dest, product, qty, lot,
+                                   payload.get("reference") or payload["id"])
+
+    @api.model
+    def _mfg_book_line(self, picking_type, source, dest, product, qty, lot, origin,
+                       partner=None):
+        """One reported line as a user would book it: a picking of that operation type,
+        the line with its lot, validated."""
         picking = self.create({
-            "picking_type_id": warehouse.int_type_id.id, "location_id": source.id,
-            "location_dest_id": dest.id, "origin": payload.get("reference") or payload["id"],
+            "picking_type_id": picking_type.id, "location_id": source.id,
+            "location_dest_id": dest.id, "origin": origin,
+            "partner_id": partner.id if partner else False,
             "move_ids": [(0, 0, {"product_id": product.id, "product_uom_qty": qty,
                                  "product_uom": product.uom_id.id, "location_id": source.id,
                                  "location_dest_id": dest.id})]})
@@ -122,16 +131,8 @@ class StockPicking(models.Model):
         source = self.env.ref("stock.stock_location_suppliers")
         partner = self.env["res.partner"].browse(
             message._mfg_mapped("supplier_id.value")) if payload.get("supplier_id") else None
-        picking = self.create({
-            "picking_type_id": picking_type.id, "location_id": source.id,
-            "location_dest_id": dest.id, "partner_id": partner.id if partner else False,
-            "origin": payload["id"],
-            "move_ids": [(0, 0, {"product_id": product.id, "product_uom_qty": qty,
-                                 "product_uom": product.uom_id.id, "location_id": source.id,
-                                 "location_dest_id": dest.id})]})
-        picking.action_confirm()
-        self._mfg_set_done_line(picking.move_ids, qty, lot)
-        return picking._mfg_validate()
+        return self._mfg_book_line(picking_type, source, dest, product, qty, lot,
+                                   payload["id"], partner)
 
     @api.model
     def _mfg_ship(self, message, lines, payload):
