@@ -109,17 +109,17 @@ def test_the_source_validates_its_own_block_with_key_paths(tmp_path):
     data["sources"][0]["jsonl_file"] = {"path": "x.jsonl", "fields": {"asset": "topic[1]"}}
     with pytest.raises(ConfigError, match=r"^sources\[0\]\.jsonl_file\.fields\.asset: topic\[N\] paths only"):
         parse_config(data, base_dir=tmp_path)
-    data["sources"][0]["type"] = "modbus"
+    data["sources"][0]["type"] = "profinet"
     with pytest.raises(ConfigError) as info:
         parse_config(data, base_dir=tmp_path)
     assert str(info.value).startswith("sources[0].type: must be one of ")
-    for kind in ("http_poll", "jsonl_file", "mqtt", "opcua"):
+    for kind in ("http_poll", "jsonl_file", "modbus", "mqtt", "opcua"):
         assert kind in str(info.value)
 
 
 def test_the_built_in_sources_are_found_by_the_registry_and_a_type_cannot_be_taken_twice():
     types = source_types()
-    assert {"mqtt", "opcua", "http_poll", "jsonl_file"} <= set(types)
+    assert {"mqtt", "opcua", "http_poll", "jsonl_file", "modbus"} <= set(types)
     assert all(issubclass(cls, Source) and cls.type == name for name, cls in types.items())
     with pytest.raises(TypeError, match="already registered"):
         register(type("OtherMqtt", (Source,), {"type": "mqtt"}))
