@@ -87,7 +87,7 @@ def confirmation_events(production):
     return events
 
 
-def _line_events(production, moves, canonical_type, movement):
+def _line_events(production, moves, movement):
     ref = order_ref(production)
     events = []
     for line in moves.filtered(lambda m: m.state == "done").move_line_ids:
@@ -106,12 +106,12 @@ def _line_events(production, moves, canonical_type, movement):
 
 
 def consumption_events(production):
-    return _line_events(production, production.move_raw_ids, "material.consumption", "261")
+    return _line_events(production, production.move_raw_ids, "261")
 
 
 def receipt_events(production):
     return _line_events(production, production.move_finished_ids.filtered(
-        lambda m: m.product_id == production.product_id), "goods.receipt", "101")
+        lambda m: m.product_id == production.product_id), "101")
 
 
 EVENT_BUILDERS = (

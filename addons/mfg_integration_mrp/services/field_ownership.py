@@ -9,9 +9,7 @@ source of truth *External* - the system owns every field below; *Odoo* - Odoo do
 - so nothing of the owner's fields is sent back to it as Odoo's change: its own updates are
   applied without publishing (``mfg_no_publish``), and nobody else may change them in Odoo.
 """
-from odoo.exceptions import UserError
-
-from .master_data import owned_by_sender_flow
+from .master_data import owned_by_sender_flow, refuse_owned_edit
 
 # Ownable fields of production.order: name in owned_fields -> MO field.
 ORDER_FIELDS = {"quantity": "product_qty", "start": "date_start", "end": "date_finished"}
@@ -43,13 +41,9 @@ def check_edit(productions, vals):
         flow = order_flow(production)
         if not flow or flow.source_of_truth != "shared":
             continue
-        for name in sorted(changed & external_fields(flow)):
-            field = ORDER_FIELDS[name]
-            new = production._fields[field].convert_to_cache(vals[field], production)
-            if new != production[field]:
-                raise UserError(env._(
-                    "%(field)s of %(mo)s is owned by %(owner)s (flow %(flow)s): change it "
-                    "there, it comes back with the next update.",
-                    field=production._fields[field].get_description(env)["string"],
-                    mo=production.name, owner=production.mfg_source_connector_id.display_name,
-                    flow=flow.display_name))
+        refuse_owned_edit(
+            production, vals, ORDER_FIELDS, changed & external_fields(flow),
+            lambda label, production=production, flow=flow: env._(
+                "%(field)s of %(mo)s is owned by %(owner)s (flow %(flow)s): change it there, it "
+                "comes back with the next update.", field=label, mo=production.name,
+                owner=production.mfg_source_connector_id.display_name, flow=flow.display_name))

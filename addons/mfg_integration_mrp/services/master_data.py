@@ -86,18 +86,24 @@ def check_product_edit(products, vals):
         if not flow:
             continue
         product = mapping.product_id
-        for name in sorted(changed & owned_by_sender_flow(flow, MATERIAL_FIELDS)):
-            field = MATERIAL_FIELDS[name]
-            new = product._fields[field].convert_to_cache(vals[field], product)
-            current = product[field]
-            current = current.id if hasattr(current, "_name") else current
-            if new != current:
-                raise UserError(env._(
-                    "%(field)s of %(product)s is kept by %(owner)s (flow %(flow)s): change "
-                    "it there, it comes back with its next update.",
-                    field=product._fields[field].get_description(env)["string"],
-                    product=product.display_name, owner=mapping.connector_id.display_name,
-                    flow=flow.display_name))
+        refuse_owned_edit(product, vals, MATERIAL_FIELDS,
+                          changed & owned_by_sender_flow(flow, MATERIAL_FIELDS),
+                          lambda label, product=product, mapping=mapping, flow=flow: env._(
+            "%(field)s of %(product)s is kept by %(owner)s (flow %(flow)s): change it there, "
+            "it comes back with its next update.", field=label, product=product.display_name,
+            owner=mapping.connector_id.display_name, flow=flow.display_name))
+
+
+def refuse_owned_edit(record, vals, ownable, names, explain):
+    """Raise ``explain(field label)`` as a UserError for the first of the ownable fields
+    ``names`` whose value ``vals`` would change on ``record``."""
+    for name in sorted(names):
+        field = ownable[name]
+        new = record._fields[field].convert_to_cache(vals[field], record)
+        current = record[field]
+        current = current.id if hasattr(current, "_name") else current
+        if new != current:
+            raise UserError(explain(record._fields[field].get_description(record.env)["string"]))
 
 
 def owned_by_sender_flow(flow, ownable):

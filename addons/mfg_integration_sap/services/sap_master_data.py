@@ -4,6 +4,8 @@ MRP addon's handler, with the flow's field ownership, like any other owner's mat
 import hashlib
 import json
 
+from .sap_bapi import plain_number
+
 # SAP material types (MTART) of the standard -> B2MML-style material types.
 MATERIAL_TYPES = {"FERT": "Finished", "HALB": "SemiFinished", "ROH": "Raw",
                   "VERP": "Packaging", "HIBE": "Consumable", "DIEN": "Service"}
@@ -33,11 +35,6 @@ def material_envelopes(connector, materials, occurred_at):
     return envelopes
 
 
-def _plain(number):
-    text = str(number or "").strip()
-    return (text.lstrip("0") or "0") if text.isdigit() else text
-
-
 def bom_envelopes(connector, boms, occurred_at):
     """MaterialBOM entities (API_BILL_OF_MATERIAL_SRV, with their items) -> material.bom
     envelopes; returns (envelopes, skipped). Stock items (category L) are components; text
@@ -49,7 +46,7 @@ def bom_envelopes(connector, boms, occurred_at):
         items = bom.get("to_BillOfMaterialItem") or {}
         items = items.get("results", []) if isinstance(items, dict) else items
         components = [{
-            "material_definition_id": {"value": _plain(item["BillOfMaterialComponent"])},
+            "material_definition_id": {"value": plain_number(item["BillOfMaterialComponent"])},
             "quantity": {"value": float(item["BillOfMaterialItemQuantity"]),
                          "unit_text": item["BillOfMaterialItemUnit"]},
             **({"scrap_percent": float(item["ComponentScrapInPercent"])}
@@ -61,7 +58,7 @@ def bom_envelopes(connector, boms, occurred_at):
             continue
         payload = {
             "id": f"{bom['BillOfMaterial']}-{bom['BillOfMaterialVariant']}",
-            "material_definition_id": {"value": _plain(bom["Material"])},
+            "material_definition_id": {"value": plain_number(bom["Material"])},
             "quantity": {"value": float(bom.get("BOMHeaderQuantityInBaseUnit") or 1),
                          "unit_text": bom.get("BOMHeaderBaseUnit") or "ST"},
             "components": components,

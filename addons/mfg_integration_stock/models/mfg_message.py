@@ -104,9 +104,10 @@ class MfgMessage(models.Model):
         """Changes made for this message are not sent back to where it came from."""
         return {"mfg_origin_connector_id": self.connector_id.id}
 
-    def _mfg_line_values(self, path, line):
+    def _mfg_line_values(self, path, line, require_lot=True):
         """(product, quantity in the product's unit, lot name or None) of a v2 line at
-        ``path`` ("" for the payload itself)."""
+        ``path`` ("" for the payload itself). ``require_lot``: a tracked product needs its
+        lot (a stock report may give the total of a tracked product without)."""
         prefix = f"{path}." if path else ""
         code = line["material_definition_id"]["value"]
         product = self.env["product.product"].browse(
@@ -116,7 +117,7 @@ class MfgMessage(models.Model):
         uom_id = self._mfg_uom_of(path, line["quantity"])
         qty = self._mfg_qty_in_uom(line["quantity"]["value"], product.uom_id, uom_id)
         lot = line.get("lot_id")
-        if product.tracking != "none" and not lot:
+        if require_lot and product.tracking != "none" and not lot:
             raise MfgBusinessError(self.env._(
                 "%s is tracked by lot or serial: the message names none.",
                 product.display_name))
@@ -176,20 +177,9 @@ class MfgMessage(models.Model):
         rows = []
         locations = self.env["stock.location"]
         for line in payload["lines"]:
-            product, qty, lot = self._mfg_line_values("lines[]", line) if line.get("lot_id") \
-                else self._mfg_untracked_line(line)
+            product, qty, lot = self._mfg_line_values("lines[]", line, require_lot=False)
             location = self._mfg_location("lines[].storage_location", line["storage_location"])
             locations |= location
             rows.append((location, product, lot, qty))
         differences = self.env["mfg.stock.difference"]._mfg_replace(self, rows, locations)
         return differences or self.env._("No difference with Odoo's stock.")
-
-    def _mfg_untracked_line(self, line):
-        """(product, qty, None) of a report line without lot (no lot check: a report may
-        give the total of a tracked product too)."""
-        code = line["material_definition_id"]["value"]
-        product = self.env["product.product"].browse(
-            self._mfg_mapped("lines[].material_definition_id.value", code))
-        uom_id = self._mfg_uom_of("lines[]", line["quantity"])
-        return product, self._mfg_qty_in_uom(line["quantity"]["value"], product.uom_id,
-                                             uom_id), None

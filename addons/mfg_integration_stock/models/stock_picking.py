@@ -74,7 +74,6 @@ class StockPicking(models.Model):
     def _mfg_transfer(self, message, product, qty, lot_name, source, dest, payload):
         """A transfer between two locations, or - from or to an inventory location - an
         inventory adjustment of the other one."""
-        self._mfg_check_plant(message, source | dest)
         lot = self._mfg_lot(product, lot_name)
         if "inventory" in (source.usage, dest.usage):
             counted = dest if dest.usage == "internal" else source
@@ -127,7 +126,6 @@ class StockPicking(models.Model):
         warehouse = message._mfg_warehouse()
         picking_type = warehouse.in_type_id
         dest = dest or picking_type.default_location_dest_id
-        self._mfg_check_plant(message, dest)
         source = self.env.ref("stock.stock_location_suppliers")
         partner = self.env["res.partner"].browse(
             message._mfg_mapped("supplier_id.value")) if payload.get("supplier_id") else None
@@ -228,13 +226,3 @@ class StockPicking(models.Model):
             kind=self.env._("receipt") if kind == "incoming" else self.env._("delivery"),
             refs=" / ".join(refs), product=product.display_name,
             plant=message.company_id.name))
-
-    @api.model
-    def _mfg_check_plant(self, message, locations):
-        foreign = locations.filtered(lambda loc: loc.company_id
-                                     and loc.company_id != message.company_id)
-        if foreign:
-            raise MfgBusinessError(self.env._(
-                "%(locations)s belong to another plant than connector %(code)s.",
-                locations=", ".join(foreign.mapped("display_name")),
-                code=message.connector_id.code))

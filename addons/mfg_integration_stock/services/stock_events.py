@@ -39,18 +39,21 @@ def _lines(moves):
     return moves.move_line_ids.filtered(lambda ml: not ml.product_uom_id.is_zero(ml.quantity))
 
 
+def _line_payload(mapper, line, **extra):
+    """What every warehouse line says: product, quantity, unit, lot, in the peer's codes."""
+    return clean(dict({"product": mapper.product(line.product_id), "qty": line.quantity,
+                       "uom": mapper.uom(line.product_uom_id),
+                       "lot": line.lot_id.name or None}, **extra))
+
+
 def receipt_events(picking, moves):
     events = []
     for line in _lines(moves):
         def build(mapper, line=line):
-            return clean({
-                "product": mapper.product(line.product_id), "qty": line.quantity,
-                "uom": mapper.uom(line.product_uom_id),
-                "location": mapper.location(line.location_dest_id),
-                "lot": line.lot_id.name or None, "receipt_ref": picking.name,
-                "purchase_ref": picking.origin or None,
-                "partner": mapper.partner(picking.partner_id),
-            })
+            return _line_payload(
+                mapper, line, location=mapper.location(line.location_dest_id),
+                receipt_ref=picking.name, purchase_ref=picking.origin or None,
+                partner=mapper.partner(picking.partner_id))
         events.append(Event(f"{KEY_PREFIX}/receipt/{line.id}", picking.name,
                             picking.date_done, build))
     return events
@@ -68,10 +71,7 @@ def shipment_events(picking, moves):
             "shipment_ref": picking.name, "partner": mapper.partner(picking.partner_id),
             "shipped_at": _iso(_done_at(picking)), "sale_ref": picking.origin or None,
             "carrier_tracking_ref": tracking or None,
-            "lines": [clean({"product": mapper.product(line.product_id), "qty": line.quantity,
-                             "uom": mapper.uom(line.product_uom_id),
-                             "lot": line.lot_id.name or None,
-                             "location": mapper.location(line.location_id)})
+            "lines": [_line_payload(mapper, line, location=mapper.location(line.location_id))
                       for line in lines],
         })
     return [Event(f"{KEY_PREFIX}/shipment/{picking.id}", picking.name, picking.date_done,
@@ -103,14 +103,10 @@ def move_events(moves, movement_type, reference):
     events = []
     for line in _lines(moves):
         def build(mapper, line=line):
-            return clean({
-                "product": mapper.product(line.product_id), "qty": line.quantity,
-                "uom": mapper.uom(line.product_uom_id),
-                "location_from": mapper.location(line.location_id),
-                "location_to": mapper.location(line.location_dest_id),
-                "lot": line.lot_id.name or None, "movement_type": movement_type,
-                "reference": reference(line),
-            })
+            return _line_payload(
+                mapper, line, location_from=mapper.location(line.location_id),
+                location_to=mapper.location(line.location_dest_id),
+                movement_type=movement_type, reference=reference(line))
         events.append(Event(f"{KEY_PREFIX}/move/{line.id}", reference(line), line.date, build))
     return events
 
