@@ -124,6 +124,33 @@ class TestSapExecutionLoop(SapTestCase):
         self.assert_booked_once()
         self.assertEqual(len(self.backend.order_confirmations(ORDER)), 1)
 
+    def test_one_refused_posting_does_not_hold_back_the_others(self):
+        """SAP refuses the component issue (a stock deficit in SAP): that message waits in
+        exception with SAP's text, the confirmation and the goods receipt are posted."""
+        self.only(self.rfc)
+        self.backend.orders[ORDER].update(TotalQuantity="600")
+        self.env["stock.quant"]._update_available_quantity(
+            self.bolt, self.env.ref("stock.stock_location_stock"), 1000)
+        self.rfc.flow_ids.filtered(lambda f: f.direction == "in")._sap_pull_orders()
+        self.run_jobs()
+        result = self.Message.ingest([envelope("MES-600", type_name="production.confirmation",
+                                               occurred_at="2026-11-23T14:00:00+00:00",
+                                               payload={
+            "order_ref": ORDER, "work_center": "ASSY-1", "event": "complete",
+            "qty_good": 600, "qty_scrap": 0, "uom": "ST", "final": True})])
+        self.assertEqual(result["rejected"], [])
+        for _round in range(4):
+            self.run_jobs(ignore_eta=True)
+        sent = {m.canonical_type: m for m in self.loop_messages(self.rfc)}
+        self.assertEqual({t: m.state for t, m in sent.items()}, {
+            "production.confirmation": "done", "material.consumption": "exception",
+            "goods.receipt": "done"})
+        self.assertIn("Deficit of SL Unrestricted-use 1200", sent["material.consumption"].last_error)
+        ledger = self.backend.ledger()
+        self.assertEqual((ledger[(ORDER, "yield", "")], ledger[(ORDER, "SB-200", "101")]),
+                         (600.0, 600.0))
+        self.assertNotIn((ORDER, "40000815", "261"), ledger)
+
     def test_sap_refusal_is_an_exception_with_sap_text(self):
         self.only(self.rfc)
         production = self.pull_order(self.rfc)

@@ -91,6 +91,22 @@ class TestInterplant(StockTestCase):
         self.assertEqual((on_time.state, on_time.difference), ("received", False))
         self.assertEqual(self.on_hand_b("LOT-8"), 4)
 
+    def test_a_notice_plant_b_cannot_read_waits_and_the_next_one_goes_through(self):
+        """A product plant B has no code for: that notice waits in exception naming it,
+        nothing prepared; the next shipment is received as usual."""
+        hardener = self.env["product.product"].create({
+            "name": "Hardener", "is_storable": True, "tracking": "lot", "default_code": "HRD"})
+        self.picking("in", [(hardener, 5, "H-1")], partner=self.vendor)
+        unknown = self.picking("out", [(hardener, 5, "H-1")], partner=self.plant_b.partner_id)
+        self.run_jobs()
+        self.run_jobs()
+        waiting = self.message(f"odoo/notice/{unknown.id}", "PLANT-A")
+        self.assertEqual(waiting.state, "exception")
+        self.assertIn(("product", "HRD"),
+                      {(kind, code) for kind, code, _path in waiting.missing_mappings})
+        self.assertFalse(self.transfer(unknown))
+        self.assertEqual(self.transfer(self.ship_to_b(3, "LOT-6")).state, "in_transit")
+
     def test_a_shipment_is_announced_once_and_other_plants_see_nothing(self):
         delivery = self.ship_to_b(2, "LOT-5")
         again = self.outbox(self.to_b)
