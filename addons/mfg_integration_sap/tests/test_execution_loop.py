@@ -145,7 +145,8 @@ class TestSapExecutionLoop(SapTestCase):
         self.assertEqual({t: m.state for t, m in sent.items()}, {
             "production.confirmation": "done", "material.consumption": "exception",
             "goods.receipt": "done"})
-        self.assertIn("Deficit of SL Unrestricted-use 1200", sent["material.consumption"].last_error)
+        self.assertIn("Deficit of SL Unrestricted-use 1200",
+                      sent["material.consumption"].last_error)
         ledger = self.backend.ledger()
         self.assertEqual((ledger[(ORDER, "yield", "")], ledger[(ORDER, "SB-200", "101")]),
                          (600.0, 600.0))
