@@ -33,7 +33,7 @@ newer ones refused at ingest with the reason; an inbound flow cannot be set to b
 newer version than it.
 """
 
-Transport = namedtuple("Transport", "method batch", defaults=(False,))
+Transport = namedtuple("Transport", "method batch pull", defaults=(False, False))
 Transport.__doc__ = """How outbound messages of one connector type are delivered.
 
 ``method``: name of an ``mfg.message`` method called on due outbound messages of ONE
@@ -43,4 +43,8 @@ records) or the exception instance that message met.
 then delivers the due messages of a job together, in ordering-key rounds, before it
 walks through them (otherwise it calls ``method`` with one message at a time, after the
 rate limit check).
+``pull``: True when the peer fetches its messages itself (an edge device behind a plant
+firewall, which Odoo cannot reach): ``method`` is then None; the messages wait, validated,
+in ``mapped`` until the peer fetches them (``mfg.connector.edge_fetch``) and reports each
+one's result (``edge_report``): done, or exception with the peer's reason.
 """

@@ -1,5 +1,6 @@
 from . import mfg_secret_mixin
 from . import mfg_connector
+from . import mfg_connector_edge_return  # the return path to edge devices: a second file
 from . import mfg_flow
 from . import mfg_message
 from . import mfg_message_processing  # the pipeline: a second file of mfg.message

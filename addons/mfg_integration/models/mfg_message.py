@@ -104,6 +104,10 @@ class MfgMessage(models.Model):
     result_ids = fields.Json(readonly=True, copy=False)
     result_count = fields.Integer(compute="_compute_result_count")
     result_summary = fields.Char(readonly=True, copy=False)
+    handed_over_at = fields.Datetime(
+        "Fetched by device", readonly=True, copy=False,
+        help="When the device that fetches its messages itself (an edge bridge) confirmed "
+             "it holds this message; its report of the delivery finishes it.")
 
     _source_key_uniq = models.Constraint(
         "UNIQUE(source, key)", "A message with this key was already received from this source.")
@@ -385,6 +389,7 @@ class MfgMessage(models.Model):
         self.sudo().write({
             "state": "received", "attempts": 0, "next_retry_at": False,
             "missing_mappings": False, "last_error": False, "last_traceback": False,
+            "handed_over_at": False,
         })
 
     def action_cancel(self):

@@ -216,7 +216,7 @@ class MfgMessage(models.Model):
                 if message.state == FAILED and not message._is_due():
                     return group
                 message._process_one(run)
-                if message.state in PROCESSABLE_STATES:
+                if message.state in PROCESSABLE_STATES and not message._awaits_pickup():
                     return group  # retry scheduled, or delivery deferred by the rate limit
         return group
 
@@ -228,6 +228,8 @@ class MfgMessage(models.Model):
     # ------------------------------------------------------------- one message
     def _process_one(self, run):
         self.ensure_one()
+        if self.handed_over_at:
+            return  # a device fetched it: its report (edge_report) finishes it, nobody else
         try:
             with self.env.cr.savepoint():
                 self._step_validate()
@@ -323,6 +325,9 @@ class MfgMessage(models.Model):
     def _step_apply(self, run=None):
         """Apply inbound messages to Odoo or deliver outbound ones; then mark done."""
         if self.direction == "out":
+            if self._awaits_pickup():
+                self._wait_for_pickup()
+                return
             if run is not None and self.id in run.delivered:
                 # Sent with its batch before the walk: the peer has it, whatever the rate.
                 result = run.delivered.pop(self.id)
@@ -487,8 +492,28 @@ class MfgMessage(models.Model):
     def _mfg_transports(self):
         """{connector type: registry.Transport} of outbound messages; the addon adding a
         connector type adds its transport with super(). The core delivers its own
-        "generic_rest" type by POSTing the signed envelope."""
-        return {"generic_rest": Transport("_mfg_send_envelope")}
+        "generic_rest" type by POSTing the signed envelope; "edge" devices fetch theirs
+        (a pull transport: models/mfg_connector_edge_return.py)."""
+        return {"generic_rest": Transport("_mfg_send_envelope"),
+                "edge": Transport(None, pull=True)}
+
+    def _awaits_pickup(self):
+        """Is this outbound message fetched by its peer (a pull transport) instead of sent?"""
+        self.ensure_one()
+        transport = self._mfg_transports().get(self.connector_id.sudo().connector_type)
+        return self.direction == "out" and bool(transport and transport.pull)
+
+    def _prepare_for_pickup(self):
+        """Validate outbound messages a device is about to fetch before the queue job
+        reached them; a problem puts the message where the pipeline would."""
+        run = _Run(None)
+        for message in self.sorted(lambda m: (m.occurred_at, m.id)):
+            message._process_one(run)
+
+    def _wait_for_pickup(self):
+        """Validated and mapped: it now waits in `mapped` for its device to fetch it."""
+        self.write({"result_summary": _("Waiting for %s to fetch it",
+                                        self.connector_id.sudo().code)})
 
     def _deliver_outbound(self):
         """Deliver this one message by its transport; return the result summary."""

@@ -10,3 +10,4 @@ from . import test_access
 from . import test_credentials
 from . import test_retention
 from . import test_retry_policy
+from . import test_edge_return_path
