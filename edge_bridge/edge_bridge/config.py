@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .sources.base import ParseContext, source_types, unavailable_sources
+from .targets.base import target_types, unavailable_targets
 
 ROLES = ("counter", "good", "scrap", "scrap_reason", "state", "state_reason", "alarm",
          "measurement", "order")
@@ -133,6 +134,21 @@ class ObservabilityConfig:
 
 
 @dataclass
+class TargetConfig:
+    name: str
+    type: str
+    settings: object   # what the registered target type's parse_settings returned
+
+
+@dataclass
+class ReturnPathConfig:
+    routes: dict                       # canonical type -> target name
+    poll_interval_s: float = 2.0
+    batch_size: int = 500
+    retention_s: float | None = 7 * 24 * 3600
+
+
+@dataclass
 class Config:
     device_code: str
     plant: str | None
@@ -147,6 +163,8 @@ class Config:
     # an Odoo that does not apply v2 yet.
     schema_version: int = 2
     path: str | None = None
+    targets: list = field(default_factory=list)          # TargetConfig (the return path)
+    return_path: ReturnPathConfig | None = None
 
 
 class _Node:
@@ -323,21 +341,60 @@ def _sink(node, base_dir):
     return sink
 
 
+def _target(node, context):
+    """One ``targets[]`` entry: name and type here, the type's own block by its registered class."""
+    types = target_types()
+    missing = unavailable_targets().get(node.data.get("type"))
+    if missing:
+        raise ConfigError(f"{node._key('type')}: target type {node.data['type']!r} is not available here ({missing})")
+    kind = node.str("type", required=True, choices=tuple(types))
+    node.check_known("name", "type", kind)
+    name = node.str("name", required=True)
+    return TargetConfig(name=name, type=kind, settings=types[kind].parse_settings(node.child(kind, required=True),
+                                                                                  context))
+
+
+def _return_path(root, context):
+    targets = [_target(node, context) for node in root.items("targets")]
+    names = [target.name for target in targets]
+    for index, name in enumerate(names):
+        if names.index(name) != index:
+            raise ConfigError(f"targets[{index}].name: duplicate target name {name!r}")
+    if not root.has("return_path"):
+        if targets:
+            raise ConfigError("return_path: required when targets are configured (routes: {type: target})")
+        return targets, None
+    node = root.child("return_path")
+    node.check_known("routes", "poll_interval_s", "batch_size", "retention_s")
+    routes_node = node.child("routes", required=True)
+    routes = {str(kind): routes_node.str(kind, required=True) for kind in routes_node.data}
+    if not routes:
+        raise ConfigError(f"{routes_node.path}: at least one route (canonical type: target name) is needed")
+    for kind, name in routes.items():
+        if name not in names:
+            raise ConfigError(f"{routes_node._key(kind)}: unknown target {name!r} (define it under targets)")
+    return targets, ReturnPathConfig(
+        routes=routes, poll_interval_s=node.num("poll_interval_s", 2.0, minimum=0.05),
+        batch_size=node.num("batch_size", 500, 1, 5000, integer=True),
+        retention_s=node.num("retention_s", 7 * 24 * 3600, minimum=0))
+
+
 def parse_config(data, base_dir=Path("."), path=None):
     root = _Node(data, "")
-    root.check_known("device", "assets", "sources", "aggregation", "buffer", "sink", "heartbeat", "observability")
+    root.check_known("device", "assets", "sources", "aggregation", "buffer", "sink", "heartbeat", "observability",
+                     "targets", "return_path")
     device = root.child("device", required=True)
     device.check_known("code", "plant", "schema_version")
     assets = {}
-    for node in root.items("assets", required=True):
+    for node in root.items("assets", required=not root.has("return_path")):
         asset = _asset(node)
         if asset.name in assets:
             raise ConfigError(f"{node._key('name')}: duplicate asset {asset.name!r}")
         assets[asset.name] = asset
     context = ParseContext(base_dir=base_dir, assets=assets)
-    sources = [_source(node, context) for node in root.items("sources", required=True)]
-    if not sources:
-        raise ConfigError("sources: at least one source is needed")
+    sources = [_source(node, context) for node in root.items("sources", required=not root.has("return_path"))]
+    if not sources and not root.has("return_path"):
+        raise ConfigError("sources: at least one source is needed (or a return_path)")
     names = [s.name for s in sources]
     for index, name in enumerate(names):
         if names.index(name) != index:
@@ -355,7 +412,9 @@ def parse_config(data, base_dir=Path("."), path=None):
     obs = root.child("observability")
     obs.check_known("host", "port", "log_format", "log_level")
     host = obs.str("host", "127.0.0.1")
+    targets, return_path = _return_path(root, context)
     return Config(
+        targets=targets, return_path=return_path,
         device_code=device.str("code", required=True), plant=device.str("plant"),
         schema_version=int(device.num("schema_version", 2, minimum=1, maximum=2, integer=True)),
         assets=assets, sources=sources,

@@ -9,6 +9,9 @@ import os
 import threading
 
 ENV_VAR = "EDGE_BRIDGE_INJECT_FAULTS"
+# "point:n": the process exits at once (os._exit, no cleanup: as kill -9 would leave it) the n-th
+# time it passes the named exit point. The return path's kill tests use it to die at exact steps.
+EXIT_ENV_VAR = "EDGE_BRIDGE_EXIT_AT"
 
 
 class InjectedFault(RuntimeError):
@@ -24,6 +27,7 @@ def _parse(text):
 
 
 _remaining = _parse(os.environ.get(ENV_VAR))
+_exit_at = _parse(os.environ.get(EXIT_ENV_VAR))
 _lock = threading.Lock()
 
 
@@ -37,3 +41,13 @@ def point(stage):
             return
         _remaining[stage] = left - 1
     raise InjectedFault(f"fault injected into stage {stage} ({ENV_VAR}), {left - 1} more to come")
+
+
+def exit_point(name):
+    """Exit the process abruptly when ``EDGE_BRIDGE_EXIT_AT`` asks for it at this pass of ``name``."""
+    if not _exit_at.get(name):
+        return
+    with _lock:
+        _exit_at[name] -= 1
+        if _exit_at[name] == 0:
+            os._exit(86)

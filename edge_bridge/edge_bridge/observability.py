@@ -52,6 +52,15 @@ class Metrics:
         self.source_connected = Gauge("edge_source_connected", "1 when the source is connected", ["source"],
                                       registry=registry)
         self.backpressure = Gauge("edge_backpressure", "1 while sources are held back", registry=registry)
+        # The return path (Odoo -> plant).
+        self.return_path_fetched = Counter("edge_return_fetched", "Messages Odoo handed to the bridge",
+                                           registry=registry)
+        self.return_path_done = Counter("edge_return_finished", "Return-path messages delivered or refused, by "
+                                        "target", ["target", "state"], registry=registry)
+        self.return_path_unavailable = Counter("edge_return_target_unavailable", "Delivery attempts that found "
+                                               "the target unavailable", ["target"], registry=registry)
+        self.return_path_failures = Counter("edge_return_odoo_failures", "Failed fetch/report calls to Odoo",
+                                            registry=registry)
 
 
 class HealthServer:

@@ -21,11 +21,13 @@ from .buffer.watermark import HighWaterWatch
 from .envelopes import EnvelopeFactory
 from .heartbeat import Heartbeat
 from .intake import AggregationWorker
+from .returnpath import CommandStore, ReturnPath
 from .observability import HealthServer, Metrics
 from .sink.forwarder import Forwarder
 from .sink.odoo import make_transport
 from .sources import build_source
 from .sources.inbox import Inbox
+from .targets import target_types
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +66,25 @@ class Bridge:
         self.heartbeat = (Heartbeat(make_transport(config.sink, __version__), config.device_code, self.outbox,
                                     config.heartbeat.interval_s, self.metrics)
                           if config.heartbeat.enabled else None)
+        self.return_path = self._return_path(config)
         self.health = (HealthServer(config.observability.host, config.observability.port, self.metrics,
                                     self.health_check) if serve_http else None)
         self._stopped = threading.Event()
         self._started = False
 
+    def _return_path(self, config):
+        """The return path stage (Odoo -> plant), when the configuration routes any type."""
+        if config.return_path is None:
+            return None
+        targets = {target.name: target_types()[target.type](target.name, target.settings)
+                   for target in config.targets}
+        store = CommandStore(config.buffer.path, synchronous=config.buffer.synchronous)
+        return ReturnPath(config.return_path, config.device_code, make_transport(config.sink, __version__), store,
+                          targets, self.metrics)
+
     def _stage_threads(self):
-        return [self.worker, self.forwarder, self.watch_stage] + ([self.heartbeat] if self.heartbeat else [])
+        return [self.worker, self.forwarder, self.watch_stage] + ([self.heartbeat] if self.heartbeat else []) \
+            + ([self.return_path] if self.return_path else [])
 
     def stages(self):
         """Every stage thread: alive?, supervised restarts, last error. /healthz shows this."""
@@ -126,6 +140,10 @@ class Bridge:
         for stage in self._stage_threads()[1:]:
             stage.stop()
         drained = self.forwarder.drain(time.time() + push_deadline_s)
+        if self.return_path:
+            for target in self.return_path.targets.values():
+                target.close()
+            self.return_path.store.close()
         log.info("edge bridge stopped", extra={"pending": self.outbox.pending_count(), "drained": drained})
         if self.health:
             self.health.stop()

@@ -87,14 +87,19 @@ class MfgConnector(models.Model):
     def edge_fetch(self, code, ack=None, limit=500):
         """Hand over what the device confirmed holding (``ack``), then return the next
         messages waiting for it: {"messages": [{"id", "envelope"}], "handed_over": n,
+        "withdrawn": [ids of ``ack`` cancelled before they were handed over: not to deliver],
         "more": bool}."""
         connector = self._edge_pull_connector(code)
         ack = _valid_ids(ack, "ack")
         if type(limit) is not int or not 1 <= limit <= MAX_FETCH:
             raise ValidationError(_("limit must be an integer from 1 to %s.", MAX_FETCH))
-        handed = connector._edge_messages(ack).filtered(
-            lambda m: m.state in IN_PROGRESS_STATES and not m.handed_over_at)
+        acked = connector._edge_messages(ack)
+        handed = acked.filtered(lambda m: m.state in IN_PROGRESS_STATES and not m.handed_over_at)
         handed.write({"handed_over_at": fields.Datetime.now()})
+        # Cancelled (or sent to exception) before the device confirmed holding them: the
+        # device must drop them, not deliver them.
+        withdrawn = acked.filtered(lambda m: m.state not in IN_PROGRESS_STATES
+                                   and not m.handed_over_at)
         waiting = self.env["mfg.message"].sudo().search([
             ("connector_id", "=", connector.id), ("direction", "=", "out"),
             ("state", "in", IN_PROGRESS_STATES), ("handed_over_at", "=", False)],
@@ -106,7 +111,8 @@ class MfgConnector(models.Model):
         connector.write({"last_seen_at": fields.Datetime.now()})
         return {"messages": [{"id": message.id, "envelope": message.as_envelope()}
                              for message in ready],
-                "handed_over": len(handed), "more": len(waiting) == limit}
+                "handed_over": len(handed), "withdrawn": withdrawn.ids,
+                "more": len(waiting) == limit}
 
     @api.model
     def edge_report(self, code, results):

@@ -53,7 +53,7 @@ class TestEdgeReturnPath(MfgTestCase):
         # Not acknowledged yet (the bridge may have died before storing): fetched again.
         self.assertEqual(len(self.fetch()["messages"]), 2)
         answer = self.fetch(ack=[first.id, second.id])
-        self.assertEqual(answer, {"messages": [], "handed_over": 2, "more": False})
+        self.assertEqual(answer, {"messages": [], "handed_over": 2, "withdrawn": [], "more": False})
         self.assertTrue(first.handed_over_at and second.handed_over_at)
         # A job running now leaves handed-over messages alone.
         first._enqueue_processing(force_now=True)
@@ -69,6 +69,14 @@ class TestEdgeReturnPath(MfgTestCase):
         again = self.report([{"id": first.id, "ok": False, "detail": "late"}])
         self.assertEqual(again["already"], 1)
         self.assertEqual(first.state, "done")
+
+    def test_a_message_cancelled_before_the_hand_over_is_withdrawn(self):
+        message = self.release("MO/1")
+        fetched = [m["id"] for m in self.fetch()["messages"]]
+        message.with_user(self.operator).action_cancel()
+        answer = self.fetch(ack=fetched)
+        self.assertEqual((answer["handed_over"], answer["withdrawn"]), (0, message.ids))
+        self.assertEqual(message.state, "cancelled")
 
     def test_limit_and_more(self):
         messages = self.release("MO/1") | self.release("MO/2") | self.release("MO/3")

@@ -41,6 +41,10 @@ class OdooStandIn:
         self.delay_s = 0.0
         self.server = None
         self.port = port
+        # The return path (Odoo -> plant), as mfg.connector.edge_fetch / edge_report do it.
+        self.outbound = {}                       # id -> {"envelope", "state", "detail", "reports"}
+        self.fetch_calls = 0
+        self.report_calls = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self):
@@ -120,6 +124,58 @@ class OdooStandIn:
             self.heartbeats.append(kwargs)
         return True
 
+    def queue_outbound(self, envelopes):
+        """Put envelopes in the outbox of the edge device; returns their ids."""
+        with self.lock:
+            ids = []
+            for envelope in envelopes:
+                message_id = len(self.outbound) + 1
+                self.outbound[message_id] = {"envelope": envelope, "state": "waiting", "detail": None,
+                                             "reports": 0}
+                ids.append(message_id)
+            return ids
+
+    def outbound_states(self):
+        with self.lock:
+            return {message_id: dict(row) for message_id, row in self.outbound.items()}
+
+    def edge_fetch(self, code, ack=None, limit=500):
+        if not isinstance(ack or [], list) or type(limit) is not int or not 1 <= limit <= 5000:
+            raise ValueError("ack must be a list and limit an integer from 1 to 5000")
+        with self.lock:
+            self.fetch_calls += 1
+            handed = 0
+            withdrawn = []
+            for message_id in ack or []:
+                row = self.outbound.get(message_id)
+                if row and row["state"] == "waiting":
+                    row["state"], handed = "handed", handed + 1
+                elif row and row["state"] == "cancelled":
+                    withdrawn.append(message_id)
+            waiting = [message_id for message_id, row in self.outbound.items() if row["state"] == "waiting"]
+            return {"messages": [{"id": i, "envelope": self.outbound[i]["envelope"]} for i in waiting[:limit]],
+                    "handed_over": handed, "withdrawn": withdrawn, "more": len(waiting) > limit}
+
+    def edge_report(self, code, results):
+        if not isinstance(results, list):
+            raise ValueError("results must be a list")
+        answer = {"done": 0, "exception": 0, "already": 0, "refused": []}
+        with self.lock:
+            self.report_calls += 1
+            for index, item in enumerate(results):
+                row = self.outbound.get(item.get("id")) if isinstance(item, dict) else None
+                if row is None or type(item.get("ok")) is not bool:
+                    answer["refused"].append({"index": index, "reason": "not understood"})
+                    continue
+                row["reports"] += 1
+                if row["state"] not in ("waiting", "handed"):
+                    answer["already"] += 1
+                    continue
+                row["state"] = "done" if item["ok"] else "exception"
+                row["detail"] = item.get("detail")
+                answer["done" if item["ok"] else "exception"] += 1
+        return answer
+
     # -- HTTP ---------------------------------------------------------------------------------
     def _reply(self, handler, status, body):
         data = json.dumps(body).encode()
@@ -157,6 +213,10 @@ class OdooStandIn:
                     result = self.ingest(body.get("envelopes"))
                 elif (model, method) == ("mfg.connector", "edge_heartbeat"):
                     result = self.edge_heartbeat(**body)
+                elif (model, method) == ("mfg.connector", "edge_fetch"):
+                    result = self.edge_fetch(**body)
+                elif (model, method) == ("mfg.connector", "edge_report"):
+                    result = self.edge_report(**body)
                 else:
                     return self._reply(handler, 404, {"error": f"no method {model}.{method}"})
             except (ValueError, TypeError) as exc:
