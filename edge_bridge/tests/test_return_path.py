@@ -63,6 +63,9 @@ class Stage:
 
     def __exit__(self, *exc):
         self.stage.stop()
+        self.close()
+
+    def close(self):
         for target in self.targets.values():
             target.close()
         self.store.close()
@@ -229,6 +232,26 @@ def test_rest_target_done_refused_unavailable_and_unrouted(tmp_path, standin):
     assert keys == ["release-MO/1", "release-MO/2", "release-MO/3", "release-MO/3", "release-MO/4"], \
         "MO/4 waited for MO/3 (same target, in order)"
     assert calls[0][0] == "/orders/MO%2F1", "a value never adds a URL segment"
+
+
+def test_a_message_cancelled_in_odoo_before_the_hand_over_is_never_delivered(tmp_path, standin):
+    calls = []
+    peer = HttpPeer(lambda method, path, body: (calls.append(json.loads(body)["key"]) or 200, {}, b"{}"))
+    ids = standin.queue_outbound([order("MO/1"), order("MO/2")])
+    try:
+        stage = Stage(tmp_path, standin, [{"name": "mes", "type": "rest", "rest": {"url": peer.url}}],
+                      {"production.order": "mes"})
+        stage.stage.fetch()                       # stored, not acknowledged yet
+        assert stage.stage.deliver() == 0, "nothing is delivered before Odoo confirmed the hand-over"
+        standin.cancel_outbound(ids[0])           # the operator cancels MO/1 meanwhile
+        stage.stage.fetch()                       # the ack: MO/2 handed over, MO/1 withdrawn
+        assert stage.stage.deliver() == 1
+        stage.stage.report()
+        stage.close()
+    finally:
+        peer.server.shutdown()
+    assert calls == ["release-MO/2"]
+    assert [row["state"] for row in standin.outbound_states().values()] == ["cancelled", "done"]
 
 
 @pytest.mark.parametrize("point,count", [("return_path.fetched", 2), ("return_path.stored", 2),

@@ -95,10 +95,12 @@ class CommandStore:
                                 "WHERE odoo_id = ? AND state = 'fetched'", [(time.time(), i) for i in ids])
 
     def to_deliver(self, limit=1000):
-        """Fetched rows not delivered yet, in the order Odoo gave them: [(odoo_id, envelope)]."""
+        """Rows Odoo handed over (acknowledged) and not delivered yet, in the order Odoo gave
+        them: [(odoo_id, envelope)]. Nothing is delivered before Odoo confirmed the hand-over:
+        a message cancelled in Odoo in between is withdrawn instead."""
         with self._lock:
-            rows = self.db.execute("SELECT odoo_id, body FROM command WHERE state = 'fetched' ORDER BY seq "
-                                   "LIMIT ?", (limit,)).fetchall()
+            rows = self.db.execute("SELECT odoo_id, body FROM command WHERE state = 'fetched' AND acked = 1 "
+                                   "ORDER BY seq LIMIT ?", (limit,)).fetchall()
         return [(odoo_id, json.loads(body)) for odoo_id, body in rows]
 
     def finish(self, odoo_id, state, detail, target=None):
@@ -113,7 +115,7 @@ class CommandStore:
                             (detail[:2000], odoo_id))
 
     def unreported(self, limit=1000):
-        """Finished rows Odoo has not recorded yet (acknowledged ones only: Odoo knows them)."""
+        """Finished rows Odoo has not recorded yet (acknowledged ones: Odoo knows they are here)."""
         with self._lock:
             rows = self.db.execute(
                 "SELECT odoo_id, state, detail FROM command WHERE reported = 0 AND acked = 1 "

@@ -135,6 +135,13 @@ class OdooStandIn:
                 ids.append(message_id)
             return ids
 
+    def cancel_outbound(self, message_id):
+        """An operator cancels a message in Odoo (only one not handed over yet changes)."""
+        with self.lock:
+            row = self.outbound[message_id]
+            if row["state"] == "waiting":
+                row["state"] = "cancelled"
+
     def outbound_states(self):
         with self.lock:
             return {message_id: dict(row) for message_id, row in self.outbound.items()}
