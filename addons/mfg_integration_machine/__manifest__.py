@@ -22,4 +22,5 @@
         "views/mfg_alarm_rule_views.xml",
         "views/mfg_integration_machine_menus.xml",
     ],
+    "demo": ["demo/mfg_integration_machine_demo.xml"],
 }

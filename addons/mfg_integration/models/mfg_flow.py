@@ -83,6 +83,11 @@ class MfgFlow(models.Model):
         "occurred_at order, never concurrently.",
     )
     priority = fields.Integer(default=10, help="queue_job priority (lower runs first).")
+    apply_critical_at_ingest = fields.Boolean(
+        "Critical messages skip the queue", default=True, tracking=True,
+        help="Critical inbound messages (high-severity alarms, critical stops) are applied in the "
+             "ingest call itself instead of waiting in the queue behind a backlog, unless an "
+             "earlier message of their ordering key is still pending.")
     message_count = fields.Integer(compute="_compute_message_stats")
     pending_count = fields.Integer(compute="_compute_message_stats")
     dead_count = fields.Integer(compute="_compute_message_stats")

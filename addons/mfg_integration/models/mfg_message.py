@@ -234,6 +234,7 @@ class MfgMessage(models.Model):
                 by_flow.setdefault(flow_id, []).append((message_id, ordering_key))
         for flow in self.env["mfg.flow"].sudo().browse(list(by_flow)):
             self.sudo()._enqueue_flow_messages(flow, by_flow[flow.id])
+        self.sudo()._apply_critical_now(by_flow)
         accepted = len(inserted)
         duplicates = plan.duplicates + (len(plan.rows) - len(refused) - accepted)
         if plan.rejected:

@@ -35,6 +35,9 @@ from ..services.backoff import RetryPolicy
 from ..services.transport import post_envelope
 from ..states import DONE, FAILED, IN_PROGRESS_STATES, PROCESSABLE_STATES
 
+# OPC UA severities 801-1000 are "high": such an alarm takes the priority lane.
+CRITICAL_SEVERITY = 801
+
 _logger = logging.getLogger(__name__)
 
 
@@ -119,6 +122,51 @@ class MfgMessage(models.Model):
                 description=_("Process %(n)s %(type)s message(s) of %(flow)s",
                               n=len(chunk_ids), type=flow.canonical_type, flow=flow.name),
             )._job_process()
+
+    @api.model
+    def _mfg_critical_types(self):
+        """Canonical types that may carry critical messages (``_mfg_is_critical``); an addon
+        adding one extends the set with super()."""
+        return frozenset({"machine.alarm", "machine.downtime"})
+
+    def _mfg_is_critical(self):
+        """Must this inbound message reach its Odoo document now, whatever the backlog? A
+        raised alarm of high OPC UA severity (801-1000), or a payload flagged critical (a
+        long stop). Addons extend it with super()."""
+        self.ensure_one()
+        payload = self._mfg_payload()
+        if self.canonical_type == "machine.alarm":
+            return bool(payload.get("active")) and (payload.get("severity") or 0) >= CRITICAL_SEVERITY
+        return payload.get("critical") is True
+
+    @api.model
+    def _apply_critical_now(self, by_flow):
+        """The priority lane: apply the critical messages of an ingest batch ({flow id:
+        [(message id, ordering key)]}) within the ingest call. A message waits for the queue
+        instead when an earlier message of its ordering key is pending or being processed:
+        order before speed. Errors go the usual way (exception, or failed with a retry)."""
+        flows = self.env["mfg.flow"].sudo().browse(list(by_flow)).filtered(
+            lambda f: f.apply_critical_at_ingest and f.canonical_type in self._mfg_critical_types())
+        ids = [message_id for flow in flows for message_id, _key in by_flow[flow.id]]
+        if not ids:
+            return self.browse()
+        candidates = self.browse(ids).filtered(lambda m: m.state == "received")
+        try:
+            critical = candidates.filtered(lambda m: m._mfg_is_critical())
+        except Exception:  # noqa: BLE001 - an unreadable payload is the pipeline's to report
+            critical = candidates.browse()
+        run, applied = _Run(self.env["mfg.mapping"]._lookup_cache()), self.browse()
+        for message in critical.sorted(lambda m: (m.occurred_at, m.id)):
+            if message.ordering_key:
+                if message._pending_with_key(message.ordering_key)[:1] != message:
+                    continue
+                self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                    (_lock_id(f"in:0:{message.ordering_key}"),))
+                if not self.env.cr.fetchone()[0]:
+                    continue
+            message._process_one(run)
+            applied |= message
+        return applied
 
     @api.model
     def _chunks(self, entries, size):

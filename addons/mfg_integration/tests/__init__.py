@@ -11,3 +11,4 @@ from . import test_credentials
 from . import test_retention
 from . import test_retry_policy
 from . import test_edge_return_path
+from . import test_priority_lane

@@ -106,7 +106,8 @@ def batch_with_hostile(hostile, prefix, bad_index=4, size=10, **values):
 def envelope(key, type_name="machine.alarm", source="EDGE-T1",
              occurred_at="2026-11-23T08:00:00+01:00", payload=None, **extra):
     if payload is None:
-        payload = {"asset": "PRESS-1", "code": "E42", "severity": "critical", "active": True}
+        # "error" (OPC UA 700): a critical one would take the priority lane at ingest.
+        payload = {"asset": "PRESS-1", "code": "E42", "severity": "error", "active": True}
     result = {"key": key, "type": type_name, "schema_version": 1, "source": source,
               "occurred_at": occurred_at, "payload": payload}
     result.update(extra)
