@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import bench_edge  # noqa: E402
 from edge_e2e_helpers import setup_edge_connectors  # noqa: E402
 from odoo_harness import OdooServer, create_db, drop_db  # noqa: E402
+
+import bench_edge  # noqa: E402
 
 CODE = "EDGE-LANE"
 

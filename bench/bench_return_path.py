@@ -27,13 +27,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "edge_bridge"))
 
 import paho.mqtt.client as mqtt  # noqa: E402
-from odoo_harness import OdooServer, create_db, drop_db, odoo_shell  # noqa: E402
-
 from edge_bridge.config import parse_config  # noqa: E402
 from edge_bridge.observability import Metrics  # noqa: E402
 from edge_bridge.returnpath import CommandStore, ReturnPath  # noqa: E402
 from edge_bridge.sink.odoo import make_transport  # noqa: E402
 from edge_bridge.targets import target_types  # noqa: E402
+from odoo_harness import OdooServer, create_db, drop_db, odoo_shell  # noqa: E402
 
 SETUP = r"""
 import json

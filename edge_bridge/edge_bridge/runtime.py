@@ -21,8 +21,8 @@ from .buffer.watermark import HighWaterWatch
 from .envelopes import EnvelopeFactory
 from .heartbeat import Heartbeat
 from .intake import AggregationWorker
-from .returnpath import CommandStore, ReturnPath
 from .observability import HealthServer, Metrics
+from .returnpath import CommandStore, ReturnPath
 from .sink.forwarder import Forwarder
 from .sink.odoo import make_transport
 from .sources import build_source

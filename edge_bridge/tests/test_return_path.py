@@ -16,7 +16,7 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
-from helpers import EDGE_BRIDGE, BridgeProcess, HttpPeer, free_port, unique, wait_until, write_config
+from helpers import EDGE_BRIDGE, BridgeProcess, HttpPeer, free_port, unique, wait_until
 
 from edge_bridge import faults
 from edge_bridge.config import ConfigError, parse_config

@@ -137,7 +137,8 @@ class MfgConnector(models.Model):
             message = messages.get(item["id"])
             if message is None:
                 answer["refused"].append({"index": index, "reason": _(
-                    "message %s is not an outbound message of %s", item["id"], connector.code)})
+                    "message %(id)s is not an outbound message of %(code)s", id=item["id"],
+                    code=connector.code)})
             elif message.state not in IN_PROGRESS_STATES:
                 answer["already"] += 1      # reported before, or cancelled meanwhile
             elif item["ok"]:

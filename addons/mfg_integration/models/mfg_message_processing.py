@@ -136,7 +136,8 @@ class MfgMessage(models.Model):
         self.ensure_one()
         payload = self._mfg_payload()
         if self.canonical_type == "machine.alarm":
-            return bool(payload.get("active")) and (payload.get("severity") or 0) >= CRITICAL_SEVERITY
+            severity = payload.get("severity") or 0
+            return bool(payload.get("active")) and severity >= CRITICAL_SEVERITY
         return payload.get("critical") is True
 
     @api.model

@@ -6,11 +6,16 @@ class MaintenanceRequest(models.Model):
     _inherit = "maintenance.request"
 
     mfg_trigger_ref = fields.Char(
-        "Machine trigger", readonly=True, copy=False, index="btree_not_null",
-        help="The meter threshold or the alarm occurrence that opened this request.")
+        "Machine trigger",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The meter threshold or the alarm occurrence that opened this request.",
+    )
 
     _mfg_trigger_ref_uniq = models.Constraint(
-        "UNIQUE(mfg_trigger_ref)", "A maintenance request already exists for this trigger.")
+        "UNIQUE(mfg_trigger_ref)", "A maintenance request already exists for this trigger."
+    )
 
     @api.model
     def _mfg_open_once(self, ref, values):

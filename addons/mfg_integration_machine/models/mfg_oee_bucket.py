@@ -6,6 +6,7 @@ day per machine for a figure read per shift. One row per quarter hour instead, u
 SQL (``add``: concurrent jobs of one work center add up, never overwrite). Written only by
 the message handlers, as superuser; users read it in their plants.
 """
+
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -16,7 +17,9 @@ COUNT_FIELDS = ("processed", "good", "defective", "reported_scrap")
 
 def bucket_start(moment):
     """The quarter hour holding ``moment`` (naive UTC)."""
-    return moment.replace(minute=moment.minute - moment.minute % BUCKET_MINUTES, second=0, microsecond=0)
+    return moment.replace(
+        minute=moment.minute - moment.minute % BUCKET_MINUTES, second=0, microsecond=0
+    )
 
 
 class MfgOeeBucket(models.Model):
@@ -24,8 +27,9 @@ class MfgOeeBucket(models.Model):
     _description = "OEE counts per quarter hour"
     _order = "bucket_start desc"
 
-    workcenter_id = fields.Many2one("mrp.workcenter", required=True, index=True, ondelete="cascade",
-                                    readonly=True)
+    workcenter_id = fields.Many2one(
+        "mrp.workcenter", required=True, index=True, ondelete="cascade", readonly=True
+    )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     product_id = fields.Many2one("product.product", readonly=True, ondelete="set null")
     bucket_start = fields.Datetime(required=True, readonly=True)
@@ -37,7 +41,8 @@ class MfgOeeBucket(models.Model):
     def init(self):
         self.env.cr.execute(
             "CREATE UNIQUE INDEX IF NOT EXISTS mfg_oee_bucket_slot ON mfg_oee_bucket "
-            "(workcenter_id, COALESCE(product_id, 0), bucket_start)")
+            "(workcenter_id, COALESCE(product_id, 0), bucket_start)"
+        )
 
     @api.model
     def add(self, workcenter, product, moment, **counts):
@@ -57,8 +62,16 @@ class MfgOeeBucket(models.Model):
                    defective = mfg_oee_bucket.defective + EXCLUDED.defective,
                    reported_scrap = mfg_oee_bucket.reported_scrap + EXCLUDED.reported_scrap,
                    write_date = EXCLUDED.write_date""",
-            (workcenter.id, (workcenter.company_id or self.env.company).id, product.id or None,
-             bucket_start(moment), *values, self.env.uid, self.env.uid))
+            (
+                workcenter.id,
+                (workcenter.company_id or self.env.company).id,
+                product.id or None,
+                bucket_start(moment),
+                *values,
+                self.env.uid,
+                self.env.uid,
+            ),
+        )
         self.invalidate_model()
 
     @api.model
@@ -67,9 +80,14 @@ class MfgOeeBucket(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             "SELECT product_id, sum(processed), sum(good), sum(defective), sum(reported_scrap) "
-            "FROM mfg_oee_bucket WHERE workcenter_id = %s AND bucket_start >= %s AND bucket_start < %s "
-            "GROUP BY product_id", (workcenter.id, start, end))
-        return {row[0]: dict(zip(COUNT_FIELDS, row[1:], strict=True)) for row in self.env.cr.fetchall()}
+            "FROM mfg_oee_bucket WHERE workcenter_id = %s "
+            "AND bucket_start >= %s AND bucket_start < %s "
+            "GROUP BY product_id",
+            (workcenter.id, start, end),
+        )
+        return {
+            row[0]: dict(zip(COUNT_FIELDS, row[1:], strict=True)) for row in self.env.cr.fetchall()
+        }
 
     @api.model
     def span(self):

@@ -12,9 +12,14 @@ class MfgWorkcenterIdealCycle(models.Model):
     workcenter_id = fields.Many2one("mrp.workcenter", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="workcenter_id.company_id", store=True)
     product_id = fields.Many2one("product.product", required=True, check_company=True)
-    ideal_cycle_s = fields.Float("Ideal cycle (s)", required=True, digits=(16, 3),
-                                 help="Fastest possible time for one part of this product.")
+    ideal_cycle_s = fields.Float(
+        "Ideal cycle (s)",
+        required=True,
+        digits=(16, 3),
+        help="Fastest possible time for one part of this product.",
+    )
 
-    _product_uniq = models.Constraint("UNIQUE(workcenter_id, product_id)",
-                                      "One ideal cycle time per product and work center.")
+    _product_uniq = models.Constraint(
+        "UNIQUE(workcenter_id, product_id)", "One ideal cycle time per product and work center."
+    )
     _positive = models.Constraint("CHECK(ideal_cycle_s > 0)", "An ideal cycle time is positive.")

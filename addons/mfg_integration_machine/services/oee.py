@@ -22,11 +22,16 @@ Worked example (readme/USAGE.md, tests/test_oee.py): shift 06:00-14:00 (480 min)
 performance 400 / 435 = 0.91954; 150 defective -> quality 4,850 / 5,000 = 0.97;
 OEE = 0.90625 x 0.91954 x 0.97 = 0.80833 (80.8 %).
 """
+
 from collections import namedtuple
 
-Counts = namedtuple("Counts", "processed good defective reported_scrap", defaults=(0.0, 0.0, 0.0, 0.0))
-Figures = namedtuple("Figures", "planned_s downtime_s run_s ideal_s total good scrap "
-                                "availability performance quality oee")
+Counts = namedtuple(
+    "Counts", "processed good defective reported_scrap", defaults=(0.0, 0.0, 0.0, 0.0)
+)
+Figures = namedtuple(
+    "Figures",
+    "planned_s downtime_s run_s ideal_s total good scrap availability performance quality oee",
+)
 
 
 def overlap_seconds(start, end, intervals):
@@ -61,5 +66,16 @@ def figures(planned_s, downtime_s, counts_by_product, ideal_cycle_s):
     availability = run_s / planned_s if planned_s else 0.0
     performance = ideal_s / run_s if run_s else 0.0
     quality = good / total if total else 0.0
-    return Figures(planned_s, downtime_s, run_s, ideal_s, total, good, scrap, availability,
-                   performance, quality, availability * performance * quality)
+    return Figures(
+        planned_s,
+        downtime_s,
+        run_s,
+        ideal_s,
+        total,
+        good,
+        scrap,
+        availability,
+        performance,
+        quality,
+        availability * performance * quality,
+    )

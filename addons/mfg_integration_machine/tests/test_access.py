@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Plant boundaries and roles on the machine data."""
+
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -15,7 +16,9 @@ class TestMachineAccess(MfgMachineCase):
         self.assertEqual(self.Oee.with_user(self.user).search([("id", "in", records.ids)]), records)
         self.assertFalse(self.Oee.with_user(self.user_b).search([("id", "in", records.ids)]))
         self.assertFalse(self.env["mfg.oee.bucket"].with_user(self.user_b).search([]))
-        self.assertFalse(self.env["mfg.alarm.rule"].with_user(self.user_b).search([("id", "=", rule.id)]))
+        self.assertFalse(
+            self.env["mfg.alarm.rule"].with_user(self.user_b).search([("id", "=", rule.id)])
+        )
         for user in (self.user, self.operator, self.api_user, self.manager):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 records.with_user(user).write({"oee": 1.0})

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """OEE against hand-computed figures (the worked example of readme/USAGE.md)."""
+
 from odoo.tests import tagged
 
 from ..services import oee
@@ -10,22 +11,42 @@ from .common import DAY, MfgMachineCase
 class TestOee(MfgMachineCase):
     def test_worked_example_of_one_shift(self):
         # 5,000 parts in ten windows across the shift, 150 of them defective, one 45-min jam.
-        self.counters(*[(f"c{i}", 500, f"{6 + i // 2:02d}:{(i % 2) * 30:02d}", 30) for i in range(10)])
+        self.counters(
+            *[(f"c{i}", 500, f"{6 + i // 2:02d}:{(i % 2) * 30:02d}", 30) for i in range(10)]
+        )
         self.counters(("s1", 150, "10:00", 60), counter="scrap_count")
-        self.shop_floor(("jam", "machine.downtime", {
-            "work_center": "WC-PRESS", "reason_code": "JAM", "asset": "PRESS1",
-            "start": f"{DAY}T09:00:00+00:00", "end": f"{DAY}T09:45:00+00:00", "duration_s": 2700}, 50))
-        self.assertEqual(set(self.Message.search([("source", "=", "EDGE-T1")]).mapped("state")), {"done"})
+        self.shop_floor(
+            (
+                "jam",
+                "machine.downtime",
+                {
+                    "work_center": "WC-PRESS",
+                    "reason_code": "JAM",
+                    "asset": "PRESS1",
+                    "start": f"{DAY}T09:00:00+00:00",
+                    "end": f"{DAY}T09:45:00+00:00",
+                    "duration_s": 2700,
+                },
+                50,
+            )
+        )
+        self.assertEqual(
+            set(self.Message.search([("source", "=", "EDGE-T1")]).mapped("state")), {"done"}
+        )
         records = self.compute()
         shift = records.filtered(lambda r: r.period_type == "shift")
         self.assertEqual(shift.name, f"PRS {DAY} Early")
         # By hand: planned 480 min, stopped 45 -> run 435; ideal 5,000 x 4.8 s = 400 min.
-        self.assertEqual((shift.planned_min, shift.downtime_min, shift.run_min, shift.ideal_min),
-                         (480.0, 45.0, 435.0, 400.0))
-        self.assertEqual((shift.total_count, shift.scrap_count, shift.good_count), (5000, 150, 4850))
-        self.assertAlmostEqual(shift.availability, 435 / 480, places=6)         # 0.90625
-        self.assertAlmostEqual(shift.performance, 400 / 435, places=6)          # 0.91954
-        self.assertAlmostEqual(shift.quality, 4850 / 5000, places=6)            # 0.97
+        self.assertEqual(
+            (shift.planned_min, shift.downtime_min, shift.run_min, shift.ideal_min),
+            (480.0, 45.0, 435.0, 400.0),
+        )
+        self.assertEqual(
+            (shift.total_count, shift.scrap_count, shift.good_count), (5000, 150, 4850)
+        )
+        self.assertAlmostEqual(shift.availability, 435 / 480, places=6)  # 0.90625
+        self.assertAlmostEqual(shift.performance, 400 / 435, places=6)  # 0.91954
+        self.assertAlmostEqual(shift.quality, 4850 / 5000, places=6)  # 0.97
         self.assertAlmostEqual(shift.oee, 0.80833, places=5)
         day = records.filtered(lambda r: r.period_type == "day")
         self.assertAlmostEqual(day.oee, shift.oee, places=6, msg="one shift: the day is the shift")
@@ -35,9 +56,21 @@ class TestOee(MfgMachineCase):
     def test_overtime_parts_count_for_the_day_not_the_shift_and_reported_scrap_gives_quality(self):
         self.counters(("c1", 1000, "07:00", 60), ("late", 200, "15:00", 30))
         production = self.new_order(qty=5)
-        self.shop_floor(("scrap", "production.scrap", {
-            "product": "MAT-BRK", "qty": 40, "uom": "PCE", "reason_code": "BURR",
-            "order_ref": production.name, "work_center": "WC-PRESS"}, 10))
+        self.shop_floor(
+            (
+                "scrap",
+                "production.scrap",
+                {
+                    "product": "MAT-BRK",
+                    "qty": 40,
+                    "uom": "PCE",
+                    "reason_code": "BURR",
+                    "order_ref": production.name,
+                    "work_center": "WC-PRESS",
+                },
+                10,
+            )
+        )
         self.assertEqual(self.message("scrap").state, "done")
         records = self.compute()
         shift = records.filtered(lambda r: r.period_type == "shift")
@@ -50,28 +83,63 @@ class TestOee(MfgMachineCase):
 
     def test_formulas_on_edge_cases(self):
         none = oee.figures(0, 0, {}, lambda product: 0)
-        self.assertEqual((none.availability, none.performance, none.quality, none.oee), (0, 0, 0, 0))
+        self.assertEqual(
+            (none.availability, none.performance, none.quality, none.oee), (0, 0, 0, 0)
+        )
         stopped = oee.figures(3600, 7200, {None: oee.Counts(processed=10)}, lambda product: 1)
         self.assertEqual((stopped.downtime_s, stopped.run_s, stopped.performance), (3600, 0, 0))
-        mixed = oee.figures(3600, 0, {1: oee.Counts(processed=100), 2: oee.Counts(processed=50)},
-                            {1: 10, 2: 20}.get)
+        mixed = oee.figures(
+            3600, 0, {1: oee.Counts(processed=100), 2: oee.Counts(processed=50)}, {1: 10, 2: 20}.get
+        )
         self.assertAlmostEqual(mixed.performance, (100 * 10 + 50 * 20) / 3600)
 
     def test_unknown_machine_and_a_broken_window_block_nothing(self):
-        self.Message.ingest([
-            {"key": "ok", "type": "machine.counter", "schema_version": 1, "source": "EDGE-T1",
-             "occurred_at": f"{DAY}T08:00:00+00:00", "payload": {
-                 "asset": "PRESS1", "counter": "cycle_count", "delta": 10,
-                 "window_start": f"{DAY}T08:00:00+00:00", "window_end": f"{DAY}T08:01:00+00:00"}},
-            {"key": "ghost", "type": "machine.counter", "schema_version": 1, "source": "EDGE-T1",
-             "occurred_at": f"{DAY}T08:00:00+00:00", "payload": {
-                 "asset": "GHOST-9", "counter": "cycle_count", "delta": 10,
-                 "window_start": f"{DAY}T08:00:00+00:00", "window_end": f"{DAY}T08:01:00+00:00"}},
-            {"key": "backwards", "type": "machine.counter", "schema_version": 1, "source": "EDGE-T1",
-             "occurred_at": f"{DAY}T08:00:00+00:00", "payload": {
-                 "asset": "PRESS1", "counter": "cycle_count", "delta": 10,
-                 "window_start": f"{DAY}T08:05:00+00:00", "window_end": f"{DAY}T08:01:00+00:00"}},
-        ])
+        self.Message.ingest(
+            [
+                {
+                    "key": "ok",
+                    "type": "machine.counter",
+                    "schema_version": 1,
+                    "source": "EDGE-T1",
+                    "occurred_at": f"{DAY}T08:00:00+00:00",
+                    "payload": {
+                        "asset": "PRESS1",
+                        "counter": "cycle_count",
+                        "delta": 10,
+                        "window_start": f"{DAY}T08:00:00+00:00",
+                        "window_end": f"{DAY}T08:01:00+00:00",
+                    },
+                },
+                {
+                    "key": "ghost",
+                    "type": "machine.counter",
+                    "schema_version": 1,
+                    "source": "EDGE-T1",
+                    "occurred_at": f"{DAY}T08:00:00+00:00",
+                    "payload": {
+                        "asset": "GHOST-9",
+                        "counter": "cycle_count",
+                        "delta": 10,
+                        "window_start": f"{DAY}T08:00:00+00:00",
+                        "window_end": f"{DAY}T08:01:00+00:00",
+                    },
+                },
+                {
+                    "key": "backwards",
+                    "type": "machine.counter",
+                    "schema_version": 1,
+                    "source": "EDGE-T1",
+                    "occurred_at": f"{DAY}T08:00:00+00:00",
+                    "payload": {
+                        "asset": "PRESS1",
+                        "counter": "cycle_count",
+                        "delta": 10,
+                        "window_start": f"{DAY}T08:05:00+00:00",
+                        "window_end": f"{DAY}T08:01:00+00:00",
+                    },
+                },
+            ]
+        )
         self.run_jobs()
         self.assertEqual(self.message("ok").state, "done")
         ghost = self.message("ghost")
@@ -80,4 +148,6 @@ class TestOee(MfgMachineCase):
         backwards = self.message("backwards")
         self.assertEqual(backwards.state, "exception")
         self.assertIn("ends", backwards.last_error)
-        self.assertEqual(self.compute().filtered(lambda r: r.period_type == "shift").total_count, 10)
+        self.assertEqual(
+            self.compute().filtered(lambda r: r.period_type == "shift").total_count, 10
+        )
