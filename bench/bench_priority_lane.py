@@ -10,10 +10,14 @@ mfg_integration; an edge connector with flows for every type the bridge emits. E
   2. at once, the real bridge (OPC UA PLC simulator + 1,000 msg/s MQTT background) gets 40 alarm
      changes on the PLC; for the 20 raised (critical) ones, the time from the PLC value change to
      the message being done in Odoo (polled every 10 ms on committed rows).
-Phase A runs with ``apply_critical_at_ingest`` off on the flows (the queue), phase B with it on.
+Phases: (A) the queue only (``apply_critical_at_ingest`` off), queue_job may use both workers
+(``root:2``, the dev default); (B) the lane on, same capacity; (C) the lane on with the job
+runner capped at one worker (``root:1``): one HTTP worker is always free for ingest - the
+reserved capacity the lane needs (README "Configuration notes").
 Usage: .venv/bin/python bench/bench_priority_lane.py
 """
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -32,12 +36,13 @@ CODE = "EDGE-LANE"
 
 
 def main():
-    argparse.ArgumentParser(description=__doc__).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only-reserved", action="store_true", help="phase C only")
+    args_ = parser.parse_args()
     server = OdooServer()
     create_db(server.db, "mfg_integration")
     try:
         creds = setup_edge_connectors(server, [CODE])[CODE]
-        server.start()
         args = argparse.Namespace(odoo_url=server.url, db=server.db, api_key=creds["key"], device=CODE,
                                   login=creds["login"], odoo_db_dsn=None)
         sink = bench_edge.Sink(args)
@@ -47,8 +52,16 @@ def main():
             tmp = Path(tmpdir)
             broker = bench_edge.PrivateBroker(tmp).start()
             try:
-                for phase, (lane, label) in enumerate(((False, "queue only (lane off)"),
-                                                       (True, "priority lane (applied at ingest)"))):
+                phases = [(False, "root:2", "(A) queue only, jobs on 2 workers"),
+                          (True, "root:2", "(B) lane, jobs on 2 workers"),
+                          (True, "root:1", "(C) lane, jobs on 1 worker")]
+                if args_.only_reserved:
+                    phases = phases[2:]
+                for phase, (lane, channels, label) in enumerate(phases):
+                    if os.environ.get("ODOO_QUEUE_JOB_CHANNELS") != channels:
+                        server.stop()
+                        os.environ["ODOO_QUEUE_JOB_CHANNELS"] = channels    # read by queue_job's runner
+                        server.start()
                     with sink.pg().cursor() as cur:     # autocommit
                         cur.execute("UPDATE mfg_flow SET apply_critical_at_ingest = %s", (lane,))
                     (tmp / f"drain{phase}").mkdir()

@@ -16,6 +16,7 @@
         "security/ir.model.access.csv",
         "security/mfg_integration_machine_security.xml",
         "data/ir_cron_data.xml",
+        "wizards/mfg_setpoint_send_views.xml",
         "views/mfg_oee_views.xml",
         "views/mrp_workcenter_views.xml",
         "views/mfg_equipment_meter_views.xml",

@@ -140,13 +140,13 @@ class Bridge:
         for stage in self._stage_threads()[1:]:
             stage.stop()
         drained = self.forwarder.drain(time.time() + push_deadline_s)
-        if self.return_path:
-            for target in self.return_path.targets.values():
-                target.close()
-            self.return_path.store.close()
         log.info("edge bridge stopped", extra={"pending": self.outbox.pending_count(), "drained": drained})
         if self.health:
             self.health.stop()
+        if self.return_path:         # after /healthz, which reads the command store
+            for target in self.return_path.targets.values():
+                target.close()
+            self.return_path.store.close()
         self.outbox.close()
 
     def watch(self, stop_requested, interval_s=1.0):

@@ -30,6 +30,10 @@ class MfgMessage(models.Model):
         }
 
     @api.model
+    def _mfg_outbound_versions(self):
+        return {**super()._mfg_outbound_versions(), "machine.setpoint": 2}
+
+    @api.model
     def _mfg_mapping_rules(self):
         rules = super()._mfg_mapping_rules()
         machine = [("equipment_id.value", "equipment", False)]

@@ -62,3 +62,4 @@ class TestAlarms(MfgMachineCase):
         self.assertEqual(self.message("x").state, "exception")
         self.assertIn("map LATHE-7 to an equipment", self.message("x").last_error)
         self.assertEqual(len(self.corrective()), 1, "the next alarm was handled")
+

@@ -151,3 +151,24 @@ class TestOee(MfgMachineCase):
         self.assertEqual(
             self.compute().filtered(lambda r: r.period_type == "shift").total_count, 10
         )
+
+    def test_todays_oee_is_on_the_operations_dashboard(self):
+        # The dashboard (mfg_integration_monitoring, installed beside this addon in CI) shows
+        # today's day records of the user's plants.
+        from datetime import timedelta
+
+        from odoo import fields
+
+        today = fields.Date.context_today(self.Oee)
+        self.Oee._mfg_compute(self.press, today, today)
+        yesterday = self.Oee._mfg_compute(
+            self.press, today - timedelta(days=1), today - timedelta(days=1)
+        )
+        data = self.env["mfg.message.stats"].with_user(self.user).get_dashboard_data(60)
+        rows = [row for row in data["oee"] if row["workcenter_name"] == self.press.display_name]
+        self.assertEqual(len(rows), 1, "today only")
+        self.assertNotIn(
+            yesterday.filtered(lambda r: r.period_type == "day").id, [r["id"] for r in rows]
+        )
+        other_plant = self.env["mfg.message.stats"].with_user(self.user_b).get_dashboard_data(60)
+        self.assertFalse([r for r in other_plant["oee"] if r["id"] == rows[0]["id"]])

@@ -138,7 +138,23 @@ class MfgMessageStats(models.Model):
             "connectors": connector_rows,
             "flows": flow_rows,
             "old_versions": self._dashboard_old_versions(companies, since),
+            "oee": self._dashboard_oee(companies),
         }
+
+    @api.model
+    def _dashboard_oee(self, companies):
+        """Today's OEE per work center, when mfg_integration_machine is installed (its model
+        is looked up by name: the dashboard does not depend on that addon)."""
+        if "mfg.oee" not in self.env:
+            return []
+        today = fields.Date.context_today(self)
+        records = self.env["mfg.oee"].search([("period_type", "=", "day"), ("date", "=", today),
+                                             ("company_id", "in", companies.ids)])
+        return [{"id": r.id, "workcenter_name": r.workcenter_id.display_name,
+                 "oee": round(r.oee * 100, 1), "availability": round(r.availability * 100, 1),
+                 "performance": round(r.performance * 100, 1),
+                 "quality": round(r.quality * 100, 1), "parts": r.total_count}
+                for r in records.sorted(lambda r: r.workcenter_id.display_name)]
 
     @api.model
     def _dashboard_old_versions(self, companies, since):
