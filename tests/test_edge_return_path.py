@@ -10,11 +10,9 @@ a quantity outside the configured range refused, its reason on the Odoo message,
 written anyway; the bridge dying right after storing a fetched order (before its ack) writes
 that order once after the restart, and Odoo records it once.
 """
-import asyncio
 import os
 import sqlite3
 import subprocess
-import threading
 
 import pytest
 import yaml
@@ -51,27 +49,6 @@ production.action_confirm()
 env.cr.commit()
 print(json.dumps({"name": production.name}))
 """
-
-
-class Plc:
-    """The simulator's OPC UA PLC in a thread of this process."""
-
-    def __init__(self):
-        from edge_bridge.simulator.plc import PlcSimulator
-        self.port = free_port()
-        self.sim = PlcSimulator(self.port, ["PRESS1"])
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(self.sim.start(), self.loop).result(20)
-
-    def value(self, tag):
-        return self.sim.value_of("PRESS1", tag)
-
-    def writes_of(self, order_name):
-        return [w for w in self.sim.written if w[1:] == ("order_ref", order_name)]
-
-    def stop(self):
-        asyncio.run_coroutine_threadsafe(self.sim.stop(), self.loop).result(20)
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +100,7 @@ def release_state(odoo, name):
 
 def test_an_mo_release_reaches_the_plc_through_the_bridge_and_its_answer_comes_back(tmp_path, odoo):
     assert odoo.setup["endpoint"] is None, "Odoo knows no address of the plant"
-    plc = Plc()
+    plc = bridge_helpers.ThreadedPlc()
     bridge = bridge_helpers.BridgeProcess(bridge_config(tmp_path, odoo, plc), tmp_path / "bridge.log")
     try:
         bridge.start(wait_sources=False)
@@ -133,14 +110,14 @@ def test_an_mo_release_reaches_the_plc_through_the_bridge_and_its_answer_comes_b
         assert (plc.value("order_ref"), plc.value("order_product"), plc.value("order_qty"),
                 plc.value("order_loaded")) == (good, "BRK-100", 12.0, True), "the MES's product code"
         assert release_state(odoo, good)[0][1] == "wrote and read back 4 value(s)"
-        assert len(plc.writes_of(good)) == 1
+        assert len(plc.writes_of("order_ref", good)) == 1
         too_big = confirm(odoo, 50000.0)
         after = confirm(odoo, 3.0)
         wait_until(lambda: [r[0] for r in release_state(odoo, after)] == ["done"], 60, f"{after} done")
         state, _summary, error, handed = release_state(odoo, too_big)[0]
         assert (state, handed) == ("exception", True)
         assert error.startswith(f"{CODE} refused it: payload.qty = 50000.0 is outside the allowed range")
-        assert plc.writes_of(too_big) == [], "nothing of the refused order reached the PLC"
+        assert plc.writes_of("order_ref", too_big) == [], "nothing of the refused order reached the PLC"
         assert plc.value("order_ref") == after
     finally:
         bridge.terminate()
@@ -148,7 +125,7 @@ def test_an_mo_release_reaches_the_plc_through_the_bridge_and_its_answer_comes_b
 
 
 def test_bridge_dying_after_storing_an_order_writes_it_once_after_the_restart(tmp_path, odoo):
-    plc = Plc()
+    plc = bridge_helpers.ThreadedPlc()
     path = bridge_config(tmp_path, odoo, plc)
     try:
         name = confirm(odoo, 5.0)
@@ -158,13 +135,13 @@ def test_bridge_dying_after_storing_an_order_writes_it_once_after_the_restart(tm
         assert dying.wait(60) == 86, (tmp_path / "dying.log").read_text()[-2000:]
         state, _summary, _error, handed = release_state(odoo, name)[0]
         assert (state, handed) == ("mapped", False), "stored by the bridge, not acknowledged yet"
-        assert plc.writes_of(name) == []
+        assert plc.writes_of("order_ref", name) == []
         bridge = bridge_helpers.BridgeProcess(path, tmp_path / "bridge.log").start(wait_sources=False)
         try:
             wait_until(lambda: [r[0] for r in release_state(odoo, name)] == ["done"], 60, f"{name} done")
         finally:
             bridge.terminate()
-        assert len(plc.writes_of(name)) == 1, "written once"
+        assert len(plc.writes_of("order_ref", name)) == 1, "written once"
         assert len(release_state(odoo, name)) == 1
         store = sqlite3.connect(tmp_path / "buffer.db")
         try:

@@ -102,6 +102,57 @@ def write_config(tmp_path, sources, assets, sink_url, api_key="test-key", window
     return path
 
 
+class PlcProcess:
+    """A PLC server script of these tests (``modbus_plc.py``, ``s7_plc.py``) in its own process,
+    which prints READY once it listens; ``stop`` kills it (a PLC losing power), ``start`` again."""
+
+    def __init__(self, script, port, start_count=0):
+        self.script, self.port, self.process = str(Path(__file__).with_name(script)), port, None
+        self.start(start_count)
+
+    def start(self, start_count=0):
+        self.process = subprocess.Popen([sys.executable, self.script, str(self.port), str(start_count)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert self.process.stdout.readline().strip() == "READY"
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait(10)
+
+
+class ThreadedPlc:
+    """The simulator's OPC UA PLC (``edge_bridge.simulator.plc``, one machine PRESS1 with writable
+    order and setpoint nodes) on an event loop in a thread of the test process."""
+
+    def __init__(self, start=True):
+        import asyncio
+
+        from edge_bridge.simulator.plc import PlcSimulator
+        self.port = free_port()
+        self.sim = PlcSimulator(self.port, ["PRESS1"])
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        if start:
+            self.start()
+
+    def call(self, coroutine):
+        import asyncio
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(20)
+
+    def start(self):
+        self.call(self.sim.start())
+        return self
+
+    def stop(self):
+        self.call(self.sim.stop())
+
+    def value(self, tag):
+        return self.sim.value_of("PRESS1", tag)
+
+    def writes_of(self, tag, value):
+        return [w for w in self.sim.written if w[1:] == (tag, value)]
+
+
 class HttpPeer:
     """A real HTTP server on a free local port, playing an MES or Odoo in a test.
 

@@ -4,31 +4,12 @@ dead letters with their reasons while the other registers go on; the PLC restart
 survived, its counter counted across it; a bad configuration is refused at start."""
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import EDGE_BRIDGE, BridgeProcess, asset_block, free_port, wait_until, write_config
+from helpers import EDGE_BRIDGE, BridgeProcess, PlcProcess, asset_block, free_port, wait_until, write_config
 
 from edge_bridge.config import ConfigError, load_config
 from edge_bridge.sources.modbus import ModbusRegister, decode, read_groups
-
-PLC = str(Path(__file__).with_name("modbus_plc.py"))
-
-
-class Plc:
-    def __init__(self, port, start_count=0):
-        self.port, self.process = port, None
-        self.start(start_count)
-
-    def start(self, start_count=0):
-        self.process = subprocess.Popen([sys.executable, PLC, str(self.port), str(start_count)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert self.process.stdout.readline().strip() == "READY"
-
-    def stop(self):
-        self.process.kill()
-        self.process.wait(10)
 
 
 def registers(port):
@@ -63,7 +44,7 @@ def test_decoding_follows_type_byte_and_word_order():
 
 
 def test_registers_flow_refusals_are_dead_letters_and_a_plc_restart_is_survived(tmp_path, standin):
-    plc = Plc(free_port())
+    plc = PlcProcess("modbus_plc.py", free_port())
     source = {"name": "press_plc", "type": "modbus", "modbus": registers(plc.port)}
     config = write_config(tmp_path, [source], [asset_block("PRESS1", False)], standin.url)
     bridge = BridgeProcess(config, tmp_path / "bridge.log").start()

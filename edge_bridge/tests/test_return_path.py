@@ -6,23 +6,20 @@ message is refused with its reason and never holds up the next one; a target tha
 its messages wait, in order; the bridge killed at each step loses nothing and reports nothing
 twice. The real-Odoo end to end (an MO release reaching the PLC) is tests/test_edge_return_path.py
 at the repository root."""
-import asyncio
 import json
 import os
 import subprocess
-import threading
 import time
 
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
-from helpers import EDGE_BRIDGE, BridgeProcess, HttpPeer, free_port, unique, wait_until
+from helpers import EDGE_BRIDGE, BridgeProcess, HttpPeer, ThreadedPlc, free_port, unique, wait_until
 
 from edge_bridge import faults
 from edge_bridge.config import ConfigError, parse_config
 from edge_bridge.observability import Metrics
 from edge_bridge.returnpath import CommandStore, ReturnPath
-from edge_bridge.simulator.plc import PlcSimulator
 from edge_bridge.sink.odoo import make_transport
 from edge_bridge.targets import target_types
 
@@ -76,29 +73,6 @@ def finished(standin, ids):
     return all(states[i]["state"] in ("done", "exception") for i in ids)
 
 
-class Plc:
-    """The simulator's OPC UA PLC in a thread of its own."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.sim = PlcSimulator(self.port, ["PRESS1"])
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-
-    def call(self, coroutine):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(20)
-
-    def start(self):
-        self.call(self.sim.start())
-        return self
-
-    def stop(self):
-        self.call(self.sim.stop())
-
-    def value(self, tag):
-        return self.sim.value_of("PRESS1", tag)
-
-
 def plc_target(port, read_back=True):
     node = "ns=2;s=PRESS1.{}".format
     return {"name": "press1", "type": "opcua", "opcua": {
@@ -117,7 +91,7 @@ def plc_target(port, read_back=True):
 
 
 def test_opcua_writes_are_allow_listed_ranged_read_back_and_one_bad_message_blocks_nothing(tmp_path, standin):
-    plc = Plc().start()
+    plc = ThreadedPlc()
     routes = {"production.order": "press1", "machine.setpoint": "press1"}
     messages = [
         order("MO/1", qty=120),                                          # written, read back
@@ -157,7 +131,7 @@ def test_opcua_writes_are_allow_listed_ranged_read_back_and_one_bad_message_bloc
 
 
 def test_a_plc_that_is_down_makes_messages_wait_in_order_then_they_are_written(tmp_path, standin):
-    plc = Plc()                      # not started: "powered off"
+    plc = ThreadedPlc(start=False)   # not started: "powered off"
     ids = standin.queue_outbound([order("MO/10", qty=10), order("MO/11", qty=11)])
     try:
         with Stage(tmp_path, standin, [plc_target(plc.port)], {"production.order": "press1"}) as stage:

@@ -7,31 +7,12 @@ or type is refused at start with its key."""
 import json
 import struct
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import EDGE_BRIDGE, BridgeProcess, asset_block, free_port, wait_until, write_config
+from helpers import EDGE_BRIDGE, BridgeProcess, PlcProcess, asset_block, free_port, wait_until, write_config
 
 from edge_bridge.config import ConfigError, load_config
 from edge_bridge.sources.s7 import S7Variable, decode, read_spans
-
-PLC = str(Path(__file__).with_name("s7_plc.py"))
-
-
-class Plc:
-    def __init__(self, port, start_count=0):
-        self.port, self.process = port, None
-        self.start(start_count)
-
-    def start(self, start_count=0):
-        self.process = subprocess.Popen([sys.executable, PLC, str(self.port), str(start_count)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert self.process.stdout.readline().strip() == "READY"
-
-    def stop(self):
-        self.process.kill()
-        self.process.wait(10)
 
 
 def variables(port):
@@ -67,7 +48,7 @@ def test_decoding_follows_the_s7_types():
 
 
 def test_variables_flow_refusals_are_dead_letters_and_a_plc_restart_is_survived(tmp_path, standin):
-    plc = Plc(free_port())
+    plc = PlcProcess("s7_plc.py", free_port())
     source = {"name": "press_s7", "type": "s7", "s7": variables(plc.port)}
     assets = [asset_block("PRESS1", False)]
     config = write_config(tmp_path, [source], assets, standin.url)

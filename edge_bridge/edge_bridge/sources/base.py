@@ -98,6 +98,57 @@ class Source:
             self._thread.join(self.close_timeout_s)
 
 
+class PollingSource(Source):
+    """A source that reads a device every ``config.interval_s`` over a connection it opens
+    itself (Modbus TCP, S7): connect, poll until the connection fails, reconnect with a
+    backoff doubling up to ``config.reconnect_max_s``. Subclasses give ``protocol`` (for the
+    log), ``connection_errors`` (what means "reconnect") and ``_connect()``, ``_poll(client)``,
+    ``_disconnect(client)``."""
+    protocol = "device"
+    connection_errors = (OSError,)
+
+    def __init__(self, source_config, inbox, metrics, outbox=None):
+        super().__init__(source_config, inbox, metrics, outbox)
+        self.connects = 0
+
+    def _connect(self):
+        raise NotImplementedError
+
+    def _poll(self, client):
+        raise NotImplementedError
+
+    def _disconnect(self, client):
+        raise NotImplementedError
+
+    def run(self):
+        delay = 0.5
+        while not self._stop.is_set():
+            client = None
+            try:
+                client = self._connect()
+                self._set_connected(True)
+                self.connects += 1
+                delay = 0.5
+                while not self._stop.is_set():
+                    self._poll(client)
+                    self._stop.wait(self.config.interval_s)
+            except self.connection_errors as exc:
+                if not self._stop.is_set():
+                    log.warning(f"{self.protocol} connection lost, reconnecting",
+                                extra={"source": self.name, "error": f"{exc.__class__.__name__}: {exc}",
+                                       "retry_in_s": delay})
+            finally:
+                self._set_connected(False)
+                if client is not None:
+                    self._disconnect(client)
+            self._stop.wait(delay)
+            delay = min(delay * 2, self.config.reconnect_max_s)
+
+    def _set_connected(self, connected):
+        self.connected = connected
+        self.metrics.source_connected.labels(self.name).set(1 if connected else 0)
+
+
 def register(cls):
     """Class decorator: make ``cls`` the source for configuration entries of ``type: cls.type``."""
     if not (isinstance(cls.type, str) and cls.type.isidentifier()):

@@ -23,7 +23,7 @@ from pymodbus.exceptions import ModbusException
 
 from ..config import ConfigError
 from ..signals import Delivery, Signal, utc_now
-from .base import Source, register
+from .base import PollingSource, register
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,10 @@ def read_groups(registers):
 
 
 @register
-class ModbusSource(Source):
+class ModbusSource(PollingSource):
+    protocol = "Modbus"
+    connection_errors = (ConnectionError, OSError, ModbusException)
+
     type = "modbus"
 
     @classmethod
@@ -137,38 +140,19 @@ class ModbusSource(Source):
 
     def __init__(self, source_config, inbox, metrics, outbox=None):
         super().__init__(source_config, inbox, metrics, outbox)
-        self.connects = 0
         self.close_timeout_s = self.config.timeout_s + self.config.interval_s + 2
         self._groups = read_groups(self.config.registers)
 
-    def run(self):
-        delay = 0.5
-        while not self._stop.is_set():
-            client = ModbusTcpClient(self.config.host, port=self.config.port,
-                                     timeout=self.config.timeout_s, retries=0)
-            try:
-                if not client.connect():
-                    raise ConnectionError(f"{self.config.host}:{self.config.port} not reachable")
-                self._set_connected(True)
-                self.connects += 1
-                delay = 0.5
-                while not self._stop.is_set():
-                    self._poll(client)
-                    self._stop.wait(self.config.interval_s)
-            except (ConnectionError, OSError, ModbusException) as exc:
-                if not self._stop.is_set():
-                    log.warning("Modbus connection lost, reconnecting",
-                                extra={"source": self.name, "error": f"{exc.__class__.__name__}: {exc}",
-                                       "retry_in_s": delay})
-            finally:
-                self._set_connected(False)
-                client.close()
-            self._stop.wait(delay)
-            delay = min(delay * 2, self.config.reconnect_max_s)
+    def _connect(self):
+        client = ModbusTcpClient(self.config.host, port=self.config.port, timeout=self.config.timeout_s,
+                                 retries=0)
+        if not client.connect():
+            client.close()
+            raise ConnectionError(f"{self.config.host}:{self.config.port} not reachable")
+        return client
 
-    def _set_connected(self, connected):
-        self.connected = connected
-        self.metrics.source_connected.labels(self.name).set(1 if connected else 0)
+    def _disconnect(self, client):
+        client.close()
 
     def _poll(self, client):
         """Read every group once; hand the values and the refused registers over together."""

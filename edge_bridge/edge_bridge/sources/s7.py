@@ -32,7 +32,7 @@ from snap7.error import S7ConnectionError, S7Error, S7TimeoutError
 
 from ..config import ConfigError
 from ..signals import Delivery, Signal, utc_now
-from .base import Source, register
+from .base import PollingSource, register
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,10 @@ def read_spans(variables, max_gap):
 
 
 @register
-class S7Source(Source):
+class S7Source(PollingSource):
+    protocol = "S7"
+    connection_errors = (S7ConnectionError, S7TimeoutError, OSError)
+
     type = "s7"
 
     @classmethod
@@ -143,39 +146,23 @@ class S7Source(Source):
 
     def __init__(self, source_config, inbox, metrics, outbox=None):
         super().__init__(source_config, inbox, metrics, outbox)
-        self.connects = 0
         self.close_timeout_s = self.config.interval_s + 6
         self._spans = read_spans(self.config.variables, self.config.max_gap)
 
-    def run(self):
-        delay = 0.5
-        while not self._stop.is_set():
-            client = Client()
-            try:
-                client.connect(self.config.host, self.config.rack, self.config.slot, self.config.port)
-                self._set_connected(True)
-                self.connects += 1
-                delay = 0.5
-                while not self._stop.is_set():
-                    self._poll(client)
-                    self._stop.wait(self.config.interval_s)
-            except (S7ConnectionError, S7TimeoutError, OSError) as exc:
-                if not self._stop.is_set():
-                    log.warning("S7 connection lost, reconnecting",
-                                extra={"source": self.name, "error": f"{exc.__class__.__name__}: {exc}",
-                                       "retry_in_s": delay})
-            finally:
-                self._set_connected(False)
-                try:
-                    client.disconnect()
-                except (S7Error, OSError):
-                    pass
-            self._stop.wait(delay)
-            delay = min(delay * 2, self.config.reconnect_max_s)
+    def _connect(self):
+        client = Client()
+        try:
+            client.connect(self.config.host, self.config.rack, self.config.slot, self.config.port)
+        except BaseException:
+            self._disconnect(client)
+            raise
+        return client
 
-    def _set_connected(self, connected):
-        self.connected = connected
-        self.metrics.source_connected.labels(self.name).set(1 if connected else 0)
+    def _disconnect(self, client):
+        try:
+            client.disconnect()
+        except (S7Error, OSError):
+            pass
 
     def _poll(self, client):
         """Read every span once; hand the values and the refused variables over together."""
