@@ -11,6 +11,7 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["web", "mail", "mfg_integration"],
+    "external_dependencies": {"python": ["prometheus_client"]},
     "data": [
         "security/ir.model.access.csv",
         "security/mfg_integration_monitoring_security.xml",
@@ -21,6 +22,7 @@
         "views/res_config_settings_views.xml",
         "views/mfg_monitoring_dashboard_action.xml",
         "views/mfg_integration_monitoring_menus.xml",
+        "data/metrics_token_action.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -2,6 +2,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..controllers.metrics import TOKEN_PARAM
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -21,6 +23,20 @@ class ResConfigSettings(models.TransientModel):
                               self.env.ref("mfg_integration.group_mfg_manager").id)],
         help="Integration Manager who gets the alert activities (dead-letter growth, stale "
         "queue). Empty: the first manager of the flow's plant. All managers are notified.")
+
+    mfg_monitoring_metrics_enabled = fields.Boolean(
+        "Prometheus metrics enabled", compute="_compute_mfg_monitoring_metrics_enabled")
+
+    def _compute_mfg_monitoring_metrics_enabled(self):
+        enabled = bool(self.env["ir.config_parameter"].sudo().get_param(TOKEN_PARAM))
+        for settings in self:
+            settings.mfg_monitoring_metrics_enabled = enabled
+
+    def action_mfg_generate_metrics_token(self):
+        return self.env["mfg.message.stats"].action_generate_metrics_token()
+
+    def action_mfg_disable_metrics(self):
+        return self.env["mfg.message.stats"].action_disable_metrics()
 
     @api.constrains("mfg_monitoring_failure_amber_pct", "mfg_monitoring_failure_red_pct")
     def _check_failure_thresholds(self):
