@@ -28,7 +28,7 @@ def cmd_run(args, config):
 def cmd_check_config(args, config):
     print(f"configuration OK: device {config.device_code}, {len(config.assets)} assets, "
           f"{len(config.sources)} sources ({', '.join(s.name + ':' + s.type for s in config.sources)}), "
-          f"sink {config.sink.protocol} {config.sink.url}")
+          f"sink {config.sink.protocol} {' | '.join(config.sink.urls)}")
     return 0
 
 

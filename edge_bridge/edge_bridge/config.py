@@ -104,7 +104,7 @@ class BufferConfig:
 
 @dataclass
 class SinkConfig:
-    url: str
+    url: str                       # the first of ``urls``
     protocol: str = "json2"
     db: str | None = None
     api_key: Secret | None = None
@@ -117,6 +117,13 @@ class SinkConfig:
     timeout_s: float = 30.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 60.0
+    # Several Odoo HTTP nodes of one database: a node that cannot be reached (or answers
+    # 502/503/504) makes the next call go to the next one (README "Several Odoo nodes").
+    urls: tuple = ()
+
+    def __post_init__(self):
+        if not self.urls:
+            self.urls = (self.url,)
 
 
 @dataclass
@@ -322,11 +329,19 @@ def _source(node, context):
 def _sink(node, base_dir):
     node.check_known("url", "protocol", "db", "api_key", "login", "batch_size", "batch_max_age_s", "gzip",
                      "verify_tls", "ca_file", "timeout_s", "backoff_initial_s", "backoff_max_s")
-    url = node.str("url", required=True).rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{node._key('url')}: must be an http:// or https:// URL")
+    raw = node.data.get("url")
+    values = raw if isinstance(raw, list) else [node.str("url", required=True)]
+    if not values:
+        raise ConfigError(f"{node._key('url')}: at least one URL is needed")
+    urls = []
+    for index, value in enumerate(values):
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            where = node._key("url") + (f"[{index}]" if isinstance(raw, list) else "")
+            raise ConfigError(f"{where}: must be an http:// or https:// URL")
+        urls.append(value.rstrip("/"))
     sink = SinkConfig(
-        url=url, protocol=node.str("protocol", "json2", choices=("json2", "jsonrpc")), db=node.str("db"),
+        url=urls[0], urls=tuple(urls), db=node.str("db"),
+        protocol=node.str("protocol", "json2", choices=("json2", "jsonrpc")),
         api_key=node.secret("api_key", base_dir), login=node.str("login"),
         batch_size=node.num("batch_size", 1000, 1, 10000, integer=True),
         batch_max_age_s=node.num("batch_max_age_s", 1.0, minimum=0),

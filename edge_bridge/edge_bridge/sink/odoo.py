@@ -12,8 +12,11 @@ Errors are classified, because the forwarder reacts differently:
 import gzip
 import itertools
 import json
+import logging
 
 import requests
+
+log = logging.getLogger(__name__)
 
 
 class PushError(Exception):
@@ -103,9 +106,21 @@ def check_answer(answer, count):
     return answer
 
 
+# Answers of a node that is going away or overloaded: the next node may take the call.
+FAILOVER_STATUSES = frozenset({502, 503, 504})
+
+
 class _HttpTransport:
+    """One HTTP session to Odoo; with several ``sink.url`` (Odoo nodes of one database) a call
+    that cannot reach its node, or that the node answers 502/503/504, moves the next calls to the
+    next node. The call itself still fails (TransientError): the forwarder retries the batch,
+    which Odoo deduplicates by key, so a batch half-stored on the node that died is not doubled."""
+
     def __init__(self, config, version):
         self.config = config
+        self.urls = list(config.urls or (config.url,))
+        self.active = 0
+        self.failovers = 0
         self.version = version
         self.session = requests.Session()
         self.session.verify = config.ca_file or config.verify_tls
@@ -116,14 +131,17 @@ class _HttpTransport:
         if self.config.gzip:
             body_bytes = gzip.compress(body_bytes, compresslevel=5)
             headers["Content-Encoding"] = "gzip"
+        url = self.urls[self.active]
         try:
-            response = self.session.post(self.config.url + path, data=body_bytes, headers=headers,
-                                         timeout=self.config.timeout_s)
+            response = self.session.post(url + path, data=body_bytes, headers=headers, timeout=self.config.timeout_s)
         except requests.exceptions.SSLError as exc:
-            raise PermanentError(f"TLS error talking to {self.config.url}: {exc}") from None
+            raise PermanentError(f"TLS error talking to {url}: {exc}") from None
         except requests.RequestException as exc:
-            raise TransientError(f"cannot reach {self.config.url}: {exc.__class__.__name__}: {exc}") from None
+            self._fail_over(url)
+            raise TransientError(f"cannot reach {url}: {exc.__class__.__name__}: {exc}") from None
         status = response.status_code
+        if status in FAILOVER_STATUSES:
+            self._fail_over(url)
         if status in (408, 429) or status >= 500:
             raise TransientError(f"HTTP {status} from {path}: {_error_text(response)}",
                                  retry_after=_retry_after(response), status=status)
@@ -134,6 +152,13 @@ class _HttpTransport:
             return _json_of(response)
         except ValueError as exc:
             raise TransientError(f"{path} answered non-JSON ({exc}): {response.text[:200]}") from None
+
+    def _fail_over(self, url):
+        if len(self.urls) > 1:
+            self.active = (self.active + 1) % len(self.urls)
+            self.failovers += 1
+            log.warning("Odoo node unavailable, next calls go to the next one",
+                        extra={"node": url, "next": self.urls[self.active]})
 
     def close(self):
         self.session.close()
