@@ -5,6 +5,7 @@ A missing Odoo is an error, never a skip: these tests exist to prove the parts w
 """
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -81,12 +82,14 @@ print(json.dumps({"key": key, "connector_id": connector.id}))
 class OdooServer:
     """A real Odoo HTTP server (2 workers + queue_job runner) on a throwaway database."""
 
-    def __init__(self, db=None, workers=2):
+    def __init__(self, db=None, workers=2, extra_args=(), env=None):
         # MFG_E2E_DB_PREFIX lets parallel worktrees keep their throwaway databases apart.
         self.db = db or f"{os.environ.get('MFG_E2E_DB_PREFIX', 'mfg_e2e_')}{uuid.uuid4().hex[:8]}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
+        self.extra_args = list(extra_args)      # e.g. ["--load", "base,web"]: no job runner
+        self.env = env                          # e.g. ODOO_QUEUE_JOB_PORT for the job runner
         self.process = None
         self.log = RUN_DIR / f"{self.db}.log"
 
@@ -101,7 +104,8 @@ class OdooServer:
         self.process = subprocess.Popen(odoo_cmd(
             "server", "-d", self.db, "--db-filter", f"^{self.db}$", "--http-port",
             str(self.port), "--workers", str(self.workers), "--max-cron-threads", "0",
-            "--gevent-port", str(free_port()), "--logfile", str(self.log)))
+            "--gevent-port", str(free_port()), "--logfile", str(self.log), *self.extra_args),
+            env={**os.environ, **(self.env or {})}, start_new_session=True)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -121,6 +125,13 @@ class OdooServer:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self.process = None
+
+    def kill(self):
+        """kill -9 of the whole node (master, HTTP workers, job runner): a crash, no cleanup."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
         self.process = None
 
     def query(self, sql, params=None):
