@@ -2,11 +2,12 @@
 #   make demo   install everything, create the demo database, start Odoo (+ edge simulator)
 #   make test   install everything, run every test, print a summary
 #               (the addons' Odoo tests under pytest-odoo; make test-odoo-bin: under odoo-bin)
+#   make cluster  two Odoo nodes on the demo database, the job runner on one (cluster-stop)
 #   make docs   regenerate docs/contract/ from the JSON Schemas (checked by canonical/tests)
 #   make lint   ruff + pylint-odoo (OCA's checks), as pre-commit and CI run them
 #   make pot    regenerate addons/<addon>/i18n/<addon>.pot with Odoo's exporter (after install)
 SHELL := /bin/bash
-.PHONY: lint install demo test test-odoo test-odoo-pytest test-odoo-bin test-pytest bench docker-check clean stop docs docs-check pot
+.PHONY: cluster cluster-stop lint install demo test test-odoo test-odoo-pytest test-odoo-bin test-pytest bench docker-check clean stop docs docs-check pot
 
 install:
 	bash setup/install.sh
@@ -16,6 +17,13 @@ demo: install
 
 test: install
 	bash setup/test.sh
+
+# Two Odoo nodes on the demo database, the job runner on one (README "Several Odoo nodes").
+cluster: install
+	bash setup/cluster.sh
+
+cluster-stop:
+	bash setup/cluster.sh --stop
 
 test-odoo: install
 	bash setup/test.sh --only odoo
