@@ -6,8 +6,8 @@ import json
 import pytest
 
 from edge_bridge.config import ConfigError, parse_config
-from edge_bridge.sink.odoo import TransientError, make_transport
 from edge_bridge.simulator.odoo_standin import OdooStandIn
+from edge_bridge.sink.odoo import TransientError, make_transport
 
 
 def envelope(key):
