@@ -359,6 +359,25 @@ def assert_matches_truth(envelopes, truth, asset, check_alarms=True, check_downt
     return got
 
 
+def wait_truth(standin, truth, asset, timeout=30, **checks):
+    """Wait (at most ``timeout``) until what the stand-in holds matches the ground truth
+    (``assert_matches_truth``); the caller then stops the bridge (which flushes what is left)
+    and asserts. After a broker or bridge restart the broker may deliver its queue in bursts
+    with pauses: a fixed quiet period (``wait_quiet``) can end between two bursts."""
+    def matches():
+        try:
+            assert_matches_truth(standin.envelopes(), truth, asset, **checks)
+            return True
+        except AssertionError:
+            return False
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if matches():
+            return True
+        time.sleep(0.25)
+    return False
+
+
 def _epoch(text):
     from datetime import datetime
     return datetime.fromisoformat(text).timestamp()

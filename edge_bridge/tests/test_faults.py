@@ -15,6 +15,7 @@ from helpers import (
     mqtt_source,
     opcua_source,
     unique,
+    wait_truth,
     wait_until,
     write_config,
 )
@@ -39,7 +40,7 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path, standin, cl
             bridge.kill()                       # mid-batch, mid-window, mid-push: wherever it is
             bridge.start()
         sim.wait_sent(30)
-        bridge.wait_quiet("mes")
+        wait_truth(standin, sim.truth, "PACK1")
         assert bridge.terminate() == 0
         assert_matches_truth(standin.envelopes(), sim.truth, "PACK1")
     finally:
@@ -67,7 +68,7 @@ def test_broker_restart_reconnects_and_resumes_the_session(tmp_path, standin, cl
         broker.start()
         wait_until(lambda: bridge.health()["sources"]["mes"], 20, "bridge to reconnect")
         sim.wait_sent(40)
-        bridge.wait_quiet("mes")
+        wait_truth(standin, sim.truth, "PACK1")
         assert bridge.terminate() == 0
         assert_matches_truth(standin.envelopes(), sim.truth, "PACK1")
     finally:
