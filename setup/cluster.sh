@@ -13,25 +13,15 @@ PORT_B="${NODE_B_PORT:-8070}"
 ODOO_SRC="$(cat "$RUN_DIR/odoo_src")"
 ODOO_BIN=("$PY" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" --db-filter "^${DB}\$")
 
-stop_node() {
-    local file="$RUN_DIR/cluster-$1.pid"
-    if [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null; then
-        log "Stopping node $1 (pid $(cat "$file"))"
-        kill "$(cat "$file")" 2>/dev/null || true
-        for _ in $(seq 1 30); do kill -0 "$(cat "$file")" 2>/dev/null || break; sleep 0.5; done
-    fi
-    rm -f "$file"
-}
-
 if [ "${1:-}" = "--stop" ]; then
-    stop_node a; stop_node b
+    stop_pid cluster-a; stop_pid cluster-b
     exit 0
 fi
 
 ensure_postgres
 psql -h 127.0.0.1 -d "$DB" -tAc "SELECT 1" > /dev/null 2>&1 || die "no database $DB: run make demo first"
 bash "$ROOT/setup/demo.sh" --stop > /dev/null 2>&1 || true
-stop_node a; stop_node b
+stop_pid cluster-a; stop_pid cluster-b
 
 log "Node B on http://127.0.0.1:$PORT_B (2 workers, no job runner)"
 nohup "${ODOO_BIN[@]}" --http-port "$PORT_B" --workers 2 --max-cron-threads 0 --load base,web \

@@ -10,16 +10,6 @@ ODOO_SRC="$(cat "$RUN_DIR/odoo_src")"
 ODOO_BIN=("$PY" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF")
 EDGE_BIN="$VENV/bin/edge-bridge"
 
-stop_pid() {
-    local file="$RUN_DIR/$1.pid"
-    if [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null; then
-        log "Stopping $1 (pid $(cat "$file"))"
-        kill "$(cat "$file")" 2>/dev/null || true
-        for _ in $(seq 1 20); do kill -0 "$(cat "$file")" 2>/dev/null || break; sleep 0.5; done
-    fi
-    rm -f "$file"
-}
-
 if [ "${1:-}" = "--stop" ]; then
     stop_pid edge-bridge; stop_pid simulator; stop_pid odoo
     exit 0

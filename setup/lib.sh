@@ -64,3 +64,14 @@ ensure_mosquitto() {
     for _ in $(seq 1 20); do mqtt_running && return; sleep 0.5; done
     die "Mosquitto is not reachable on 127.0.0.1:1883 and could not be started (apt-get install mosquitto)"
 }
+
+# Stop the process whose pid is in $RUN_DIR/<name>.pid (SIGTERM, wait up to 15 s), forget it.
+stop_pid() {
+    local file="$RUN_DIR/$1.pid"
+    if [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null; then
+        log "Stopping $1 (pid $(cat "$file"))"
+        kill "$(cat "$file")" 2>/dev/null || true
+        for _ in $(seq 1 30); do kill -0 "$(cat "$file")" 2>/dev/null || break; sleep 0.5; done
+    fi
+    rm -f "$file"
+}

@@ -313,17 +313,20 @@ def _asset(node):
     return asset
 
 
-def _source(node, context):
-    """One ``sources[]`` entry: name and type here, the type's own block by its registered class."""
-    types = source_types()
-    missing = unavailable_sources().get(node.data.get("type"))
+def _plugin_entry(node, context, what, types, unavailable):
+    """One ``sources[]`` / ``targets[]`` entry: name and type here, the type's own block by its
+    registered class. Returns (name, type, settings)."""
+    missing = unavailable.get(node.data.get("type"))
     if missing:
-        raise ConfigError(f"{node._key('type')}: source type {node.data['type']!r} is not available here ({missing})")
+        raise ConfigError(f"{node._key('type')}: {what} type {node.data['type']!r} is not available here ({missing})")
     kind = node.str("type", required=True, choices=tuple(types))
     node.check_known("name", "type", kind)
     name = node.str("name", required=True)
-    settings = types[kind].parse_settings(node.child(kind, required=True), context)
-    return SourceConfig(name=name, type=kind, settings=settings)
+    return name, kind, types[kind].parse_settings(node.child(kind, required=True), context)
+
+
+def _source(node, context):
+    return SourceConfig(*_plugin_entry(node, context, "source", source_types(), unavailable_sources()))
 
 
 def _sink(node, base_dir):
@@ -357,16 +360,7 @@ def _sink(node, base_dir):
 
 
 def _target(node, context):
-    """One ``targets[]`` entry: name and type here, the type's own block by its registered class."""
-    types = target_types()
-    missing = unavailable_targets().get(node.data.get("type"))
-    if missing:
-        raise ConfigError(f"{node._key('type')}: target type {node.data['type']!r} is not available here ({missing})")
-    kind = node.str("type", required=True, choices=tuple(types))
-    node.check_known("name", "type", kind)
-    name = node.str("name", required=True)
-    return TargetConfig(name=name, type=kind, settings=types[kind].parse_settings(node.child(kind, required=True),
-                                                                                  context))
+    return TargetConfig(*_plugin_entry(node, context, "target", target_types(), unavailable_targets()))
 
 
 def _return_path(root, context):

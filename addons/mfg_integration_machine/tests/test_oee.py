@@ -94,52 +94,16 @@ class TestOee(MfgMachineCase):
         self.assertAlmostEqual(mixed.performance, (100 * 10 + 50 * 20) / 3600)
 
     def test_unknown_machine_and_a_broken_window_block_nothing(self):
-        self.Message.ingest(
-            [
-                {
-                    "key": "ok",
-                    "type": "machine.counter",
-                    "schema_version": 1,
-                    "source": "EDGE-T1",
-                    "occurred_at": f"{DAY}T08:00:00+00:00",
-                    "payload": {
-                        "asset": "PRESS1",
-                        "counter": "cycle_count",
-                        "delta": 10,
-                        "window_start": f"{DAY}T08:00:00+00:00",
-                        "window_end": f"{DAY}T08:01:00+00:00",
-                    },
-                },
-                {
-                    "key": "ghost",
-                    "type": "machine.counter",
-                    "schema_version": 1,
-                    "source": "EDGE-T1",
-                    "occurred_at": f"{DAY}T08:00:00+00:00",
-                    "payload": {
-                        "asset": "GHOST-9",
-                        "counter": "cycle_count",
-                        "delta": 10,
-                        "window_start": f"{DAY}T08:00:00+00:00",
-                        "window_end": f"{DAY}T08:01:00+00:00",
-                    },
-                },
-                {
-                    "key": "backwards",
-                    "type": "machine.counter",
-                    "schema_version": 1,
-                    "source": "EDGE-T1",
-                    "occurred_at": f"{DAY}T08:00:00+00:00",
-                    "payload": {
-                        "asset": "PRESS1",
-                        "counter": "cycle_count",
-                        "delta": 10,
-                        "window_start": f"{DAY}T08:05:00+00:00",
-                        "window_end": f"{DAY}T08:01:00+00:00",
-                    },
-                },
-            ]
-        )
+        def counter(key, asset, start, end):
+            return {"key": key, "type": "machine.counter", "schema_version": 1, "source": "EDGE-T1",
+                    "occurred_at": f"{DAY}T08:00:00+00:00", "payload": {
+                        "asset": asset, "counter": "cycle_count", "delta": 10,
+                        "window_start": f"{DAY}T{start}:00+00:00",
+                        "window_end": f"{DAY}T{end}:00+00:00"}}
+
+        self.Message.ingest([counter("ok", "PRESS1", "08:00", "08:01"),
+                             counter("ghost", "GHOST-9", "08:00", "08:01"),
+                             counter("backwards", "PRESS1", "08:05", "08:01")])
         self.run_jobs()
         self.assertEqual(self.message("ok").state, "done")
         ghost = self.message("ghost")

@@ -10,17 +10,13 @@ from odoo.tools import SQL
 from odoo.addons.mfg_integration.services import access
 from odoo.addons.mfg_integration.states import STATES
 
+from ..controllers.metrics import TOKEN_PARAM, token_digest
 from ..services import dashboard_sql
 
 _logger = logging.getLogger(__name__)
 MAX_PERIOD_MINUTES = 31 * 24 * 60
 DEFAULT_FAILURE_AMBER_PCT = 5.0
 DEFAULT_FAILURE_RED_PCT = 20.0
-
-
-def _metrics_token_param():
-    from ..controllers.metrics import TOKEN_PARAM, token_digest  # the controller owns the format
-    return TOKEN_PARAM, token_digest
 
 
 class MfgMessageStats(models.Model):
@@ -100,9 +96,8 @@ class MfgMessageStats(models.Model):
         """A new scrape token for GET /mfg/metrics (Integration Managers), shown once: only its
         SHA-256 is kept, so a lost token is replaced, never read back."""
         access.ensure_group(self.env, access.MANAGER, _("generate the metrics scrape token"))
-        param, digest = _metrics_token_param()
         token = secrets.token_urlsafe(32)
-        self.env["ir.config_parameter"].sudo().set_param(param, digest(token))
+        self.env["ir.config_parameter"].sudo().set_param(TOKEN_PARAM, token_digest(token))
         _logger.info("metrics scrape token replaced by %s", self.env.user.login)
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "title": _("Scrape token (shown once)"), "sticky": True, "type": "warning",
@@ -112,7 +107,7 @@ class MfgMessageStats(models.Model):
     @api.model
     def action_disable_metrics(self):
         access.ensure_group(self.env, access.MANAGER, _("disable the metrics endpoint"))
-        self.env["ir.config_parameter"].sudo().set_param(_metrics_token_param()[0], False)
+        self.env["ir.config_parameter"].sudo().set_param(TOKEN_PARAM, False)
         return True
 
     @api.model
