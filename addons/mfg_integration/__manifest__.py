@@ -3,7 +3,7 @@
     "name": "Manufacturing Integration",
     "summary": "Governed integration hub for the shop floor: connectors, flows, "
     "canonical messages on queue_job with retry, dead-letter and replay, mappings",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Manufacturing/Manufacturing",
     "website": "https://github.com/mfg-integration/odoo-mfg-integration",
     "author": "Manufacturing Integration Suite contributors",
@@ -24,6 +24,7 @@
         "views/mfg_flow_views.xml",
         "views/mfg_message_views.xml",
         "views/mfg_mapping_views.xml",
+        "views/mfg_message_partition_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/mfg_message_edit_views.xml",
         "wizards/mfg_flow_replay_views.xml",

@@ -5,6 +5,7 @@ from . import mfg_flow
 from . import mfg_message
 from . import mfg_message_processing  # the pipeline: a second file of mfg.message
 from . import mfg_message_mapping  # the mapping rules registry: a third file of mfg.message
+from . import mfg_message_partition
 from . import mfg_mapping
 from . import res_config_settings
 from . import mfg_demo

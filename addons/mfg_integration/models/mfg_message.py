@@ -3,6 +3,7 @@ import collections
 import json
 import logging
 
+import psycopg2
 from mfg_canonical import ENVELOPE_FIELDS, ENVELOPE_V2_FIELDS, find_bad_value, storable_copy
 
 from odoo import _, api, fields, models
@@ -11,11 +12,13 @@ from odoo.tools import SQL
 
 from ..exceptions import BatchTooLarge
 from ..services import ingest as ingest_service
+from ..services import partitioning
 from ..states import FINAL_STATES, REQUEUEABLE_STATES, STATES
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 50000
+DEFAULT_PARTITION_ROWS = 1000000
 
 
 _ConnectorInfo = collections.namedtuple("_ConnectorInfo", "id code company_id")
@@ -109,8 +112,66 @@ class MfgMessage(models.Model):
         help="When the device that fetches its messages itself (an edge bridge) confirmed "
              "it holds this message; its report of the delivery finishes it.")
 
-    _source_key_uniq = models.Constraint(
-        "UNIQUE(source, key)", "A message with this key was already received from this source.")
+    # (source, key) is unique through the key table mfg_message_key (the table is partitioned:
+    # see services/partitioning.py); ingest claims keys there, create() below too.
+
+    def _auto_init(self):
+        partitioning.recognise_partitioned_tables()
+        cr = self.env.cr
+        kind = partitioning.relkind(cr, self._table)
+        if kind is None:
+            partitioning.create_partitioned_table(cr, self._partition_width())
+        elif kind != "p":
+            raise UserError(_("Table %s is not partitioned: this version keeps messages in "
+                              "partitions; migrate it first (see docs/operations.md).",
+                              self._table))
+        partitioning.ensure_key_table(cr)
+        super()._auto_init()
+        self.pool.post_init(self._ensure_foreign_keys)
+
+    def _ensure_foreign_keys(self):
+        """The ORM creates no foreign key for a partitioned table: declare the outgoing ones
+        (cloned by PostgreSQL on every partition)."""
+        keys = []
+        for field in self._fields.values():
+            if field.type != "many2one" or not field.store:
+                continue
+            comodel = self.env[field.comodel_name]
+            if comodel._abstract or not comodel._auto or comodel._transient:
+                continue
+            keys.append((field.name, comodel._table, field.ondelete or "set null"))
+        partitioning.ensure_foreign_keys(self.env.cr, keys)
+
+    @api.model
+    def _partition_width(self):
+        """Ids per new partition: about a day of messages (docs/operations.md)."""
+        try:
+            value = int(self.env["ir.config_parameter"].sudo().get_param(
+                "mfg_integration.partition_rows", DEFAULT_PARTITION_ROWS))
+        except (ValueError, TypeError):
+            value = DEFAULT_PARTITION_ROWS
+        return max(value, 1)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The key is claimed with the row, in one savepoint: a duplicate leaves nothing behind.
+        try:
+            with self.env.cr.savepoint():
+                messages = super().create(vals_list)
+                self.env.cr.execute(SQL(
+                    "INSERT INTO mfg_message_key (source, key, message_id) "
+                    "SELECT source, key, id FROM mfg_message WHERE id = ANY(%s)", messages.ids))
+        except psycopg2.errors.UniqueViolation:
+            raise ValidationError(_("A message with this key was already received from this "
+                                    "source.")) from None
+        return messages
+
+    def unlink(self):
+        ids = self.ids
+        result = super().unlink()
+        if ids:
+            self.env.cr.execute(SQL("DELETE FROM mfg_message_key WHERE message_id = ANY(%s)", ids))
+        return result
 
     @api.depends("payload")
     def _compute_payload_text(self):
@@ -283,41 +344,17 @@ class MfgMessage(models.Model):
 
     @api.model
     def _cron_purge_done(self):
-        """Delete done/cancelled messages past the retention (keeps the inbox fast).
+        """Retention, by whole partitions: see mfg.message.partition (kept for the cron
+        record of existing databases)."""
+        return self.env["mfg.message.partition"]._cron_maintain()
 
-        The age counts from when the message reached its final state (done_at,
-        cancelled_at; the last change for rows from before those stamps), not from its
-        reception: a message received long ago but finished yesterday is kept. Messages
-        with an audited payload edit are evidence and never purged, nor are messages
-        another record still points at (a record of any addon).
-        """
-        days = int(self.env["ir.config_parameter"].sudo().get_param(
-            "mfg_integration.done_retention_days", 90) or 0)
-        if days <= 0:
-            return 0
-        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
-        old = self.sudo().search([
-            ("edited", "=", False),
-            "|",
-            "&", ("state", "=", "done"),
-            "|", ("done_at", "<", limit), "&", ("done_at", "=", False), ("write_date", "<", limit),
-            "&", ("state", "=", "cancelled"),
-            "|", ("cancelled_at", "<", limit),
-            "&", ("cancelled_at", "=", False), ("write_date", "<", limit),
-        ], limit=50000, order="id")
-        kept = old._purge_referenced_ids()
-        old = old.filtered(lambda message: message.id not in kept)
-        count = len(old)
-        old.unlink()
-        return count
-
-    def _purge_referenced_ids(self):
-        """Ids of ``self`` still referenced by a stored many2one/many2many of any model.
+    @api.model
+    def _referenced_ids_between(self, id_from, id_to):
+        """Ids in [id_from, id_to) still referenced by a stored many2one/many2many of any
+        model: kept by the retention.
 
         Found from the registry, so a relation added by any addon is respected without
         that addon registering it; override to add references of another kind."""
-        if not self:
-            return set()
         referenced = set()
         for model in self.env.registry.values():
             if model._abstract or not model._auto or model._table_query:
@@ -332,9 +369,9 @@ class MfgMessage(models.Model):
                 else:
                     continue
                 self.env.cr.execute(SQL(
-                    "SELECT DISTINCT %s FROM %s WHERE %s = ANY(%s)",
+                    "SELECT DISTINCT %s FROM %s WHERE %s >= %s AND %s < %s",
                     SQL.identifier(column), SQL.identifier(table), SQL.identifier(column),
-                    list(self.ids)))
+                    id_from, SQL.identifier(column), id_to))
                 referenced.update(row[0] for row in self.env.cr.fetchall())
         return referenced
 

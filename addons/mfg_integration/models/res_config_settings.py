@@ -14,6 +14,13 @@ class ResConfigSettings(models.TransientModel):
         "Keep done messages (days)",
         config_parameter="mfg_integration.done_retention_days",
         default=90,
-        help="Done and cancelled messages older than this are deleted by a daily job. "
-        "0 keeps them forever.",
+        help="Done and cancelled messages finished longer ago than this are dropped with "
+        "their partition of the message table (unfinished, edited and referenced ones are "
+        "kept). 0 keeps them forever.",
+    )
+    mfg_partition_rows = fields.Integer(
+        "Messages per partition",
+        config_parameter="mfg_integration.partition_rows",
+        default=1000000,
+        help="Ids per new partition of the message table; about a day of messages.",
     )

@@ -1,8 +1,9 @@
 """Bulk ingest of canonical envelopes (docs/ingest-api.md).
 
 Validation is per envelope (a bad one is rejected with its reason and never blocks the
-others); persistence is one COPY plus one ``INSERT ... ON CONFLICT (source, key) DO NOTHING``
-per batch, so the database unique index, not a racy Python check, decides what is a duplicate.
+others); persistence is one COPY plus one statement per batch that claims the keys in the key table
+(``INSERT ... ON CONFLICT (source, key) DO NOTHING``) and inserts the messages claimed, so the
+database, not a racy Python check, decides what is a duplicate (services/partitioning.py).
 """
 import io
 import json
@@ -192,10 +193,13 @@ def _copy_field(value):
 def insert_rows(cr, rows):
     """Insert rows, skipping (source, key) pairs already stored.
 
-    Rows are streamed with COPY into a temporary table, then moved with one
-    INSERT ... SELECT ... ON CONFLICT DO NOTHING: several times faster than a multi-row
-    INSERT statement, whose SQL text the client has to build and the server to parse.
-    Returns [(id, flow_id, ordering_key, state)] of the rows actually inserted.
+    Rows are streamed with COPY into a temporary table, then one statement claims their keys
+    in ``mfg_message_key`` (``ON CONFLICT DO NOTHING``: the primary key there, not a racy
+    Python check, decides what is a duplicate, across every partition) and inserts the
+    messages whose key it claimed, with the id given to the key. COPY is several times
+    faster than a multi-row INSERT statement, whose SQL text the client has to build and the
+    server to parse. Returns [(id, flow_id, ordering_key, state)] of the rows inserted, in
+    the order of ``rows``.
     """
     columns = ", ".join(INSERT_COLUMNS)
     cr.execute("DROP TABLE IF EXISTS mfg_message_ingest_tmp")
@@ -208,10 +212,20 @@ def insert_rows(cr, rows):
         buffer.write("\n")
     buffer.seek(0)
     cr.copy_expert(f"COPY mfg_message_ingest_tmp ({columns}) FROM STDIN", buffer)
-    cr.execute(f"INSERT INTO mfg_message ({columns}) SELECT {columns} "  # pylint: disable=sql-injection
-               "FROM mfg_message_ingest_tmp ON CONFLICT (source, key) DO NOTHING "
-               "RETURNING id, flow_id, ordering_key, state")
-    inserted = cr.fetchall()
+    selected = ", ".join(f"t.{column}" for column in INSERT_COLUMNS)
+    # The ids are drawn in the temporary table's order (a sequential scan of what COPY
+    # wrote), so sorting the result by id gives the order of the batch back.
+    cr.execute(f"""
+        WITH claimed AS (
+            INSERT INTO mfg_message_key (source, key, message_id)
+            SELECT source, key, nextval('mfg_message_id_seq') FROM mfg_message_ingest_tmp
+            ON CONFLICT (source, key) DO NOTHING
+            RETURNING source, key, message_id)
+        INSERT INTO mfg_message (id, {columns})
+        SELECT c.message_id, {selected}
+          FROM mfg_message_ingest_tmp t JOIN claimed c ON c.source = t.source AND c.key = t.key
+        RETURNING id, flow_id, ordering_key, state""")  # pylint: disable=sql-injection
+    inserted = sorted(cr.fetchall())
     cr.execute("DROP TABLE mfg_message_ingest_tmp")
     return inserted
 
