@@ -121,10 +121,8 @@ class MfgMessage(models.Model):
         kind = partitioning.relkind(cr, self._table)
         if kind is None:
             partitioning.create_partitioned_table(cr, self._partition_width())
-        elif kind != "p":
-            raise UserError(_("Table %s is not partitioned: this version keeps messages in "
-                              "partitions; migrate it first (see docs/operations.md).",
-                              self._table))
+        elif kind == "r":
+            partitioning.convert_regular_table(cr, self._partition_width())
         partitioning.ensure_key_table(cr)
         super()._auto_init()
         self.pool.post_init(self._ensure_foreign_keys)

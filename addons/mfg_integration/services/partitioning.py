@@ -87,6 +87,52 @@ def create_partitioned_table(cr, width):
     _logger.info("%s created, partitioned by id range (%s ids per partition)", PARENT, width)
 
 
+def convert_regular_table(cr, width):
+    """Turn an existing ordinary ``mfg_message`` (a database from before partitioning) into the
+    first partition of a new partitioned parent, without copying the messages.
+
+    Their keys go into the key table; foreign keys pointing at the table are dropped (the
+    retention honours references instead) and its own are declared again on the parent by the
+    model; its indexes are renamed so that the ORM's indexes on the parent adopt them.
+    """
+    legacy = PARTITION_NAME % 0
+    cr.execute("""SELECT conname, conrelid::regclass::text FROM pg_constraint
+                   WHERE contype = 'f' AND (confrelid = %s::regclass OR conrelid = %s::regclass)""",
+               (PARENT, PARENT))
+    for name, table in cr.fetchall():
+        cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table),
+                       SQL.identifier(name)))
+    ensure_key_table(cr)
+    cr.execute(SQL("INSERT INTO %s (source, key, message_id) SELECT source, key, id FROM %s "
+                   "ON CONFLICT DO NOTHING", SQL.identifier(KEY_TABLE), SQL.identifier(PARENT)))
+    cr.execute("SELECT conname FROM pg_constraint WHERE contype = 'u' AND conrelid = %s::regclass",
+               (PARENT,))
+    for (name,) in cr.fetchall():
+        cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(PARENT),
+                       SQL.identifier(name)))
+    cr.execute(SQL("ALTER TABLE %s RENAME TO %s", SQL.identifier(PARENT), SQL.identifier(legacy)))
+    cr.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s "
+               "AND schemaname = current_schema", (legacy,))
+    for (index,) in cr.fetchall():
+        cr.execute(SQL("ALTER INDEX %s RENAME TO %s", SQL.identifier(index),
+                       SQL.identifier(f"{legacy}_{index}"[:63])))
+    cr.execute(SQL("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS) PARTITION BY RANGE (id)",
+                   SQL.identifier(PARENT), SQL.identifier(legacy)))
+    cr.execute(SQL("ALTER TABLE %s ADD PRIMARY KEY (id)", SQL.identifier(PARENT)))
+    # Owned by the old table, the sequence would be dropped with that partition one day.
+    cr.execute(SQL("ALTER SEQUENCE %s OWNED BY %s", SQL.identifier(SEQUENCE),
+                   SQL.identifier(PARENT, "id")))
+    cr.execute(SQL("CREATE TABLE %s PARTITION OF %s DEFAULT", SQL.identifier(DEFAULT_PARTITION),
+                   SQL.identifier(PARENT)))
+    cr.execute(SQL("SELECT COALESCE(max(id), 0) + 1 FROM %s", SQL.identifier(legacy)))
+    top = max(cr.fetchone()[0], next_id(cr))
+    cr.execute(SQL("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)",
+                   SQL.identifier(PARENT), SQL.identifier(legacy), top))
+    ensure_headroom(cr, width)
+    _logger.info("%s converted: the existing rows are partition %s (ids below %s)", PARENT,
+                 legacy, top)
+
+
 def ensure_key_table(cr):
     cr.execute(SQL("""
         CREATE TABLE IF NOT EXISTS %(table)s (
@@ -142,7 +188,8 @@ def next_id(cr):
 
 
 def _free_name(cr):
-    cr.execute("SELECT relname FROM pg_class WHERE relname ~ '^mfg_message_p[0-9]+$'")
+    cr.execute("SELECT relname FROM pg_class WHERE relname ~ '^mfg_message_p[0-9]+$' "
+               "AND relnamespace = current_schema::regnamespace")
     numbers = [int(row[0][len("mfg_message_p"):]) for row in cr.fetchall()]
     return PARTITION_NAME % (max(numbers, default=0) + 1)
 

@@ -100,3 +100,43 @@ class TestPartitioning(MfgTestCase):
         with self.assertRaises(AccessError):
             records[0].unlink()
         self.assertTrue(records.with_user(self.manager).action_maintain_now())
+
+    def test_a_database_from_before_partitioning_is_converted_in_place(self):
+        """The conversion run by the upgrade, on a copy of the old layout in its own schema
+        (rolled back with the test)."""
+        cr = self.cr
+        cr.execute("""
+            CREATE SCHEMA mfg_migration_test;
+            SET LOCAL search_path = mfg_migration_test;
+            CREATE TABLE mfg_message (id SERIAL PRIMARY KEY, source varchar NOT NULL,
+                                      key varchar NOT NULL, state varchar,
+                                      connector_id integer REFERENCES public.mfg_connector(id),
+                                      CONSTRAINT mfg_message_source_key_uniq UNIQUE (source, key));
+            CREATE INDEX mfg_message__state_index ON mfg_message (state);
+            CREATE TABLE mfg_holder (id SERIAL PRIMARY KEY,
+                                     message_id integer REFERENCES mfg_message(id));
+            INSERT INTO mfg_message (source, key, state)
+                 SELECT 'EDGE-T1', 'old-' || g, 'done' FROM generate_series(1, 50) g;
+            INSERT INTO mfg_holder (message_id) VALUES (7);
+        """)
+        partitioning.convert_regular_table(cr, 100)
+        self.assertEqual(partitioning.relkind(cr, "mfg_message"), "p")
+        parts = partitioning.partitions(cr)
+        self.assertEqual(parts[0].name, "mfg_message_p000000")
+        self.assertEqual(parts[0].id_to, 51)
+        cr.execute("SELECT count(*) FROM mfg_message_key")
+        self.assertEqual(cr.fetchone()[0], 50)
+        cr.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                   "AND confrelid = 'mfg_message'::regclass")
+        self.assertEqual(cr.fetchone()[0], 0)
+        cr.execute("SELECT count(*), max(id) FROM mfg_message")
+        self.assertEqual(cr.fetchone(), (50, 50))
+        cr.execute("INSERT INTO mfg_message (source, key, state) VALUES ('EDGE-T1', 'new', "
+                   "'received') RETURNING id, tableoid::regclass::text")
+        new_id, table = cr.fetchone()
+        self.assertEqual(new_id, 51)
+        self.assertEqual(table, "mfg_message_p000001")
+        cr.execute("SELECT pg_get_serial_sequence('mfg_message', 'id')")
+        self.assertEqual(cr.fetchone()[0], "mfg_migration_test.mfg_message_id_seq",
+                         "the sequence belongs to the parent, not to the old partition")
+        cr.execute("SET LOCAL search_path = public")
