@@ -3,16 +3,23 @@
 (issue 12 §1: within 1.5x of the empty-table figures).
 
 A real Odoo 19 (2 HTTP workers) with mfg_integration + mfg_integration_monitoring, the shipped
-partition width (1,000,000 ids per partition). Phase A measures on a table holding only what
-the benchmark ingests; then ROWS messages are added with COPY (ids, keys and rows as ingest
-writes them: 99.7 % done, 0.1 % dead letters, 0.2 % exceptions; received over the 90 days
-before the last hour, in id order as in life), ANALYZE runs, and phase B measures the same:
-  - ingest: 30 JSON-2 calls of 1,000 new envelopes (as an edge bridge sends), envelopes/s;
+partition width (1,000,000 ids per partition). Both phases see the same live workload: 5,000
+messages received in the last 50 minutes (3,000 done, 1,400 waiting, 200 failed, 200 dead
+letters, 200 exceptions; their reception times refreshed before each phase). Phase A measures
+on a table holding only those; then ROWS messages of history are added with COPY (ids, keys
+and rows as ingest writes them: done, 0.1 % cancelled, 1 in 100,000 an old dead letter and an
+old exception nobody handled; received over the 90 days before the last hour, in id order as
+in life), ANALYZE runs, and phase B measures the same:
+  - ingest: 30 JSON-2 calls of 1,000 new envelopes (as an edge bridge sends), envelopes/s
+    (afterwards those are made done two hours ago, out of the live workload);
   - dashboard: get_dashboard_data over the last 60 minutes (median of 7);
   - Dead Letter: the menu's first call (grouped by flow: web_read_group) (median of 7);
   - Exceptions: the menu's first call (web_search_read, 80 rows + count) (median of 7);
   - All Messages: the same, no filter (not a goal of the issue; shown for completeness);
-  - reprocess: action_requeue of one dead letter (median of 5 different messages).
+  - reprocess: action_requeue of one dead letter (median of 9 different messages).
+Then retention: the maintenance drops the partitions received more than 80 days ago (kept rows
+copied), against the row-by-row purge of before (DELETE of the done rows of the next
+partition and of their keys), both on this table; seconds per million messages.
 Usage: .venv/bin/python bench/bench_volume.py [--rows 20000000]
 """
 import argparse
@@ -47,15 +54,17 @@ RESERVE = """
 import json
 from odoo.addons.mfg_integration.services import partitioning
 width = env["mfg.message"]._partition_width()
-partitioning.ensure_headroom(env.cr, width)
+partitioning.close_current(env.cr, width)   # the history starts on a partition of its own
 start = partitioning.next_id(env.cr)
 partitioning.ensure_headroom(env.cr, width, spare=%d // width + 2)
 env.cr.commit()
 print(json.dumps({"start": start, "width": width}))
 """
 MAINTAIN = """
-env["mfg.message.partition"]._maintain(commit=True)
-print('{"ok": 1}')
+import json, time
+started = time.perf_counter()
+dropped = env["mfg.message.partition"]._maintain(commit=True)
+print(json.dumps({"dropped": dropped, "seconds": time.perf_counter() - started}))
 """
 PAYLOAD = ('{"asset":"PRESS-%d","counter":"good","delta":%d,'
            '"window_start":"2026-09-01T08:00:00+00:00","window_end":"2026-09-01T08:01:00+00:00"}')
@@ -95,13 +104,18 @@ def timed(call, count):
     return statistics.median(times)
 
 
-def measure(client, phase, flows):
+def measure(client, server, phase):
     figures = {}
     started = time.perf_counter()
     for batch in range(30):
         result = client.call("mfg.message", "ingest", envelopes=envelopes(phase, 1000, batch * 1000))
         assert result["accepted"] == 1000, result
     figures["ingest (envelopes/s)"] = 30000 / (time.perf_counter() - started)
+    server.execute(f"""UPDATE mfg_message SET state = 'done', latency_ms = 50,
+                              received_at = received_at - interval '2 hours',
+                              done_at = received_at - interval '2 hours'
+                        WHERE key LIKE '{phase}-%'""")
+    refresh_live(server)
     figures["dashboard (ms)"] = timed(lambda: client.call(
         "mfg.message.stats", "get_dashboard_data", period_minutes=60), 7)
     spec = {name: {} for name in ("received_at", "canonical_type", "key", "attempts",
@@ -117,21 +131,40 @@ def measure(client, phase, flows):
     figures["all messages list (ms)"] = timed(lambda: client.call(
         "mfg.message", "web_search_read", domain=[], specification=spec, limit=80,
         order="received_at desc, id desc", count_limit=10001), 7)
-    dead = client.call("mfg.message", "search", domain=[("state", "=", "dead")], limit=5,
-                       order="id desc")
+    dead = client.call("mfg.message", "search", domain=[("state", "=", "dead"),
+                                                       ("key", "=like", "live-%")], limit=9)
     requeue = iter(dead)
     figures["reprocess one (ms)"] = timed(lambda: client.call(
         "mfg.message", "action_requeue", ids=[next(requeue)]), len(dead))
     return figures
 
 
-def make_dead_letters(server, phase):
-    """A few messages of the phase made dead letters / exceptions, as a plant has."""
-    server.execute(f"""UPDATE mfg_message SET state = 'dead', dead_at = now(), attempts = 5,
-                              last_error = 'bench: peer refused'
-                        WHERE key LIKE '{phase}-%' AND (substring(key from '[0-9]+$'))::int % 500 = 1""")
-    server.execute(f"""UPDATE mfg_message SET state = 'exception', last_error = 'bench: unmapped'
-                        WHERE key LIKE '{phase}-%' AND (substring(key from '[0-9]+$'))::int % 250 = 2""")
+def make_live_workload(client, server):
+    """5,000 messages of the last hour in every state an operator meets."""
+    for batch in range(5):
+        client.call("mfg.message", "ingest", envelopes=envelopes("live", 1000, batch * 1000))
+    number = "(substring(key from '[0-9]+$'))::int"
+    for state, low, high, extra in (
+            ("done", 0, 3000, "done_at = now() at time zone 'UTC', latency_ms = 80"),
+            ("failed", 3000, 3200, "attempts = 2, last_error = 'bench: peer timeout', "
+                                   "next_retry_at = now() at time zone 'UTC' + interval '1 hour'"),
+            ("dead", 3200, 3400, "attempts = 5, dead_at = now() at time zone 'UTC', "
+                                 "last_error = 'bench: peer refused'"),
+            ("exception", 3400, 3600, "last_error = 'bench: unmapped product'")):
+        server.execute(f"""UPDATE mfg_message SET state = '{state}', {extra}
+                            WHERE key LIKE 'live-%' AND {number} >= {low} AND {number} < {high}""")
+
+
+def refresh_live(server):
+    """The live workload received within the last 50 minutes, whenever the phase runs; dead
+    letters requeued by the previous phase are dead again."""
+    number = "(substring(key from '[0-9]+$'))::int"
+    server.execute(f"""UPDATE mfg_message
+                          SET received_at = now() at time zone 'UTC'
+                                            - ({number} % 3000) * interval '1 second',
+                              state = CASE WHEN {number} >= 3200 AND {number} < 3400 THEN 'dead'
+                                           ELSE state END
+                        WHERE key LIKE 'live-%'""")
 
 
 class RowStream(io.RawIOBase):
@@ -153,10 +186,12 @@ class RowStream(io.RawIOBase):
         received = self.first_received + self.step * n
         stamp = received.isoformat(sep=" ")
         state, dead, error = "done", "\\N", "\\N"
-        if n % 1000 == 7:
+        if n % 100000 == 7:
             state, dead, error = "dead", stamp, "peer refused"
-        elif n % 500 == 3:
+        elif n % 100000 == 8:
             state, error = "exception", "unmapped product"
+        elif n % 1000 == 9:
+            state = "cancelled"
         done = stamp if state == "done" else "\\N"
         flow = self.ids["flows"][n % 3]
         return (f"{ident}\tmachine.counter/old-{n}\told-{n}\tEDGE-BENCH\tmachine.counter\t1\t"
@@ -198,6 +233,34 @@ def prefill(server, ids, rows):
     return copy_s, reserved["width"]
 
 
+def measure_retention(server):
+    execute = server.execute
+    execute("UPDATE ir_config_parameter SET value = '80' "
+            "WHERE key = 'mfg_integration.done_retention_days'")
+    result = odoo_shell(server.db, MAINTAIN)
+    partition = server.query("""
+        SELECT p.relid::text, min(m.id), max(m.id), count(*)
+          FROM pg_partition_tree('mfg_message') p
+          JOIN mfg_message m ON m.tableoid = p.relid
+         WHERE p.isleaf AND p.relid::text NOT LIKE '%%pdefault'
+           AND m.received_at < now() at time zone 'UTC' - interval '70 days'
+         GROUP BY 1 ORDER BY 2 LIMIT 1""")[0]
+    _name, low, high, rows = partition
+    started = time.perf_counter()
+    execute(f"""WITH gone AS (DELETE FROM mfg_message WHERE id >= {low} AND id <= {high}
+                              AND state = 'done' RETURNING id)
+                DELETE FROM mfg_message_key WHERE message_id IN (SELECT id FROM gone)""")
+    naive_s = time.perf_counter() - started
+    ours = result["seconds"] / max(result["dropped"], 1) * 1e6
+    naive = naive_s / rows * 1e6
+    print(f"retention: partitions dropped {result['dropped']:,} messages in "
+          f"{result['seconds']:.1f} s ({ours:.2f} s per million); row-by-row DELETE of "
+          f"{rows:,} messages and keys {naive_s:.1f} s ({naive:.2f} s per million): "
+          f"{naive / ours:.0f}x", flush=True)
+    return {"dropped": result["dropped"], "seconds": result["seconds"],
+            "naive_rows": rows, "naive_seconds": naive_s}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000_000)
@@ -216,10 +279,9 @@ def main():
         ids = odoo_shell(server.db, SETUP)
         server.start()
         client = Client(server, ids["key"])
-        client.call("mfg.message", "ingest", envelopes=envelopes("warmup", 1000, 0))
-        make_dead_letters(server, "warmup")
+        make_live_workload(client, server)
         execute("ANALYZE")
-        empty = measure(client, "a", ids["flows"])
+        empty = measure(client, server, "a")
         print(f"phase A: {server.query('SELECT count(*) FROM mfg_message')[0][0]:,} messages",
               flush=True)
         copy_s, width = prefill(server, ids, args.rows)
@@ -229,8 +291,7 @@ def main():
                              "WHERE isleaf")[0][0]
         print(f"added {args.rows:,} messages with COPY in {copy_s:.0f} s; {parts} partitions of "
               f"{width:,} ids, {size}", flush=True)
-        make_dead_letters(server, "a")
-        full = measure(client, "b", ids["flows"])
+        full = measure(client, server, "b")
         count = server.query("SELECT count(*) FROM mfg_message")[0][0]
         print(f"\n{'':28}{'empty table':>14}{f'{count:,} rows':>16}{'ratio':>8}")
         for name, value in empty.items():
@@ -241,7 +302,8 @@ def main():
             goal = "" if name.startswith("all messages") else (
                 "  ok" if ratio <= 1.5 else "  OVER 1.5x")
             print(f"{name:28}{value:14.1f}{full[name]:16.1f}{ratio:7.2f}x{goal}")
-        print(json.dumps({"empty": empty, "full": full, "rows": count}))
+        retention = measure_retention(server)
+        print(json.dumps({"empty": empty, "full": full, "rows": count, "retention": retention}))
     finally:
         server.stop()
         drop_db(server.db)
