@@ -124,8 +124,9 @@ class MfgMessage(models.Model):
         elif kind == "r":
             partitioning.convert_regular_table(cr, self._partition_width())
         partitioning.ensure_key_table(cr)
-        super()._auto_init()
+        result = super()._auto_init()
         self.pool.post_init(self._ensure_foreign_keys)
+        return result
 
     def _ensure_foreign_keys(self):
         """The ORM creates no foreign key for a partitioned table: declare the outgoing ones

@@ -90,7 +90,8 @@ class MfgMessagePartition(models.Model):
             _logger.warning("message partitions: lock not obtained, retried at the next run")
             return None
         if commit:
-            self.env.cr.commit()
+            # The cron's own transaction: each partition is done (or not) on its own.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         return result
 
     @api.model

@@ -215,7 +215,7 @@ def insert_rows(cr, rows):
     selected = ", ".join(f"t.{column}" for column in INSERT_COLUMNS)
     # The ids are drawn in the temporary table's order (a sequential scan of what COPY
     # wrote), so sorting the result by id gives the order of the batch back.
-    cr.execute(f"""
+    statement = f"""
         WITH claimed AS (
             INSERT INTO mfg_message_key (source, key, message_id)
             SELECT source, key, nextval('mfg_message_id_seq') FROM mfg_message_ingest_tmp
@@ -224,7 +224,8 @@ def insert_rows(cr, rows):
         INSERT INTO mfg_message (id, {columns})
         SELECT c.message_id, {selected}
           FROM mfg_message_ingest_tmp t JOIN claimed c ON c.source = t.source AND c.key = t.key
-        RETURNING id, flow_id, ordering_key, state""")  # pylint: disable=sql-injection
+        RETURNING id, flow_id, ordering_key, state"""
+    cr.execute(statement)  # pylint: disable=sql-injection
     inserted = sorted(cr.fetchall())
     cr.execute("DROP TABLE mfg_message_ingest_tmp")
     return inserted

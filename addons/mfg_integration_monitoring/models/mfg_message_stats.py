@@ -60,12 +60,16 @@ class MfgMessageStats(models.Model):
         "shows the exact p95 of a period.")
 
     def init(self):
+        # The hour is the received_at index's expression: a filter on received_hour (the
+        # action's default "Last 7 days") reads that range by index instead of the table.
+        self.env.cr.execute("CREATE INDEX IF NOT EXISTS mfg_message_received_hour_index "
+                            "ON mfg_message (date_trunc('hour', received_at))")
         tools.drop_view_if_exists(self.env.cr, self._table)
         done = SQL("m.state = 'done' AND m.latency_ms IS NOT NULL")
         self.env.cr.execute(SQL("""
             CREATE OR REPLACE VIEW %(view)s AS (
                 SELECT MIN(m.id) AS id,
-                       date_trunc('hour', COALESCE(m.received_at, m.create_date)) AS received_hour,
+                       date_trunc('hour', m.received_at) AS received_hour,
                        m.company_id, m.connector_id, m.flow_id, m.canonical_type,
                        m.direction, m.state,
                        COUNT(*) AS message_count,
