@@ -13,6 +13,7 @@ import time
 
 import paho.mqtt.client as mqtt
 import pytest
+import requests
 
 from edge_e2e_helpers import bridge_helpers, outbox_rows, setup_edge_connectors, wait_all_done
 from odoo_harness import OdooServer, create_db, drop_db
@@ -107,3 +108,38 @@ def test_a_node_killed_while_bridges_push_loses_and_doubles_nothing(tmp_path, no
         for _code, process, _prefix in bridges:
             if process.process.poll() is None:
                 process.terminate()
+
+
+def test_the_same_batch_sent_to_both_nodes_at_once_is_stored_once(nodes):
+    """Exact dedup across nodes and partitions: two nodes race with the same keys (a bridge's
+    retry after a time-out landing while the first call still runs); the key table decides."""
+    node_a, node_b, creds = nodes
+    code = CODES[0]
+    for round_ in range(3):
+        batch = [{"key": f"race-{round_}-{i}", "type": "machine.counter", "schema_version": 1,
+                  "source": code, "occurred_at": "2026-12-04T08:00:00+00:00",
+                  "payload": {"asset": "M1", "counter": "good", "delta": 1,
+                              "window_start": "2026-12-04T08:00:00+00:00",
+                              "window_end": "2026-12-04T08:01:00+00:00"}} for i in range(2000)]
+        barrier, answers = threading.Barrier(2), {}
+
+        def send(node, batch=batch, barrier=barrier, answers=answers):
+            barrier.wait()
+            response = requests.post(f"{node.url}/json/2/mfg.message/ingest", timeout=120,
+                                     json={"envelopes": batch}, headers={
+                                         "Authorization": f"bearer {creds[code]['key']}",
+                                         "X-Odoo-Database": node.db})
+            answers[node.port] = response
+
+        threads = [threading.Thread(target=send, args=(node,)) for node in (node_a, node_b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(180)
+        results = [answer.json() for answer in answers.values()]
+        assert all(answer.status_code == 200 for answer in answers.values()), results
+        assert sum(r["accepted"] for r in results) == 2000, results
+        assert sum(r["duplicates"] for r in results) == 2000, results
+        stored = node_a.query("SELECT count(*), count(DISTINCT key) FROM mfg_message "
+                              "WHERE source = %s AND key LIKE %s", (code, f"race-{round_}-%"))
+        assert stored == [(2000, 2000)]

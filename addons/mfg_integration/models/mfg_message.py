@@ -19,6 +19,8 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 50000
 DEFAULT_PARTITION_ROWS = 1000000
+# A width of 1 would make a partition per message; above this, a partition outlives retention.
+PARTITION_ROWS_RANGE = (1000, 500000000)
 
 
 _ConnectorInfo = collections.namedtuple("_ConnectorInfo", "id code company_id")
@@ -149,7 +151,8 @@ class MfgMessage(models.Model):
                 "mfg_integration.partition_rows", DEFAULT_PARTITION_ROWS))
         except (ValueError, TypeError):
             value = DEFAULT_PARTITION_ROWS
-        return max(value, 1)
+        low, high = PARTITION_ROWS_RANGE
+        return min(max(value, low), high)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
+import time
 
 import psycopg2
 
@@ -128,9 +129,14 @@ class MfgMessagePartition(models.Model):
         cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(part.name)))
         if len(keep) >= cr.fetchone()[0]:
             return 0
+        started = time.monotonic()
         dropped = partitioning.compact(cr, part, keep)
-        partitioning.forget_keys(cr, part)
+        compacted = time.monotonic()
+        keys = partitioning.forget_keys(cr, part, keep)
         self._forget_threads(part)
+        _logger.info("partition %s expired: %s messages dropped (%.1f s), %s kept, %s keys "
+                     "forgotten (%.1f s)", part.name, dropped, compacted - started, len(keep),
+                     keys, time.monotonic() - compacted)
         self.env.invalidate_all()
         record = self.search([("name", "=", part.name)], limit=1) or self.create({
             "name": part.name, "id_from": part.id_from, "id_to": min(part.id_to - 1, INT4_MAX)})

@@ -257,9 +257,10 @@ def close_current(cr, width):
 
 
 def received_span(cr, part):
-    """(first, last) received_at of a partition, read from its index."""
-    cr.execute(SQL("SELECT min(received_at), max(received_at), count(*) > 0 FROM %s",
-                   SQL.identifier(part.name)))
+    """(first, last) received_at of a partition and whether it holds rows; read from its
+    received_at index and its first page, never by counting."""
+    cr.execute(SQL("SELECT min(received_at), max(received_at), EXISTS (SELECT 1 FROM %s) FROM %s",
+                   SQL.identifier(part.name), SQL.identifier(part.name)))
     return cr.fetchone()
 
 
@@ -272,10 +273,12 @@ def compact(cr, part, keep_ids, lock_timeout_ms=3000):
     waited for at most ``lock_timeout_ms`` (retried at the next run rather than queueing
     every reader behind a long transaction). Returns the number of rows dropped.
     """
-    cr.execute(SQL("SET LOCAL lock_timeout = %s", f"{int(lock_timeout_ms)}ms"))
-    cr.execute(SQL("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", SQL.identifier(PARENT)))
+    # A closed partition gets no new rows: counted before the lock, not under it.
     cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(part.name)))
     before = cr.fetchone()[0]
+    cr.execute(SQL("SET LOCAL lock_timeout = %s", f"{int(lock_timeout_ms)}ms"))
+    cr.execute(SQL("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", SQL.identifier(PARENT)))
+    cr.execute("SET LOCAL lock_timeout = DEFAULT")
     replacement = f"{part.name}_k"
     cr.execute(SQL("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)", SQL.identifier(replacement),
                    SQL.identifier(PARENT)))
@@ -295,22 +298,14 @@ def compact(cr, part, keep_ids, lock_timeout_ms=3000):
     return before - kept
 
 
-def forget_keys(cr, part, batch=100000):
-    """Delete the dedup keys of messages of ``part`` that no longer exist (after ``compact``).
-
-    Idempotent, in batches: a crash in between leaves keys that are still refused as
-    duplicates (the safe side) until the next run."""
-    total = 0
-    while True:
-        cr.execute(SQL("""
-            DELETE FROM %(keys)s k
-             WHERE k.ctid = ANY(ARRAY(
-                   SELECT k2.ctid FROM %(keys)s k2
-                    WHERE k2.message_id >= %(low)s AND k2.message_id < %(high)s
-                      AND NOT EXISTS (SELECT 1 FROM %(parent)s m WHERE m.id = k2.message_id)
-                    LIMIT %(batch)s))
-        """, keys=SQL.identifier(KEY_TABLE), low=part.id_from, high=part.id_to,
-            parent=SQL.identifier(PARENT), batch=batch))
-        total += cr.rowcount
-        if cr.rowcount < batch:
-            return total
+def forget_keys(cr, part, keep_ids):
+    """Delete the dedup keys of the messages ``compact`` dropped from ``part``: every key of
+    the id range but those of the rows kept (found by the message_id index, in the same
+    transaction as the drop)."""
+    cr.execute(SQL("""
+        DELETE FROM %(keys)s
+         WHERE message_id >= %(low)s AND message_id < %(high)s
+           AND message_id <> ALL(%(keep)s)
+    """, keys=SQL.identifier(KEY_TABLE), low=part.id_from, high=part.id_to,
+        keep=sorted(keep_ids)))
+    return cr.rowcount

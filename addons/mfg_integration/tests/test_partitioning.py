@@ -86,6 +86,13 @@ class TestPartitioning(MfgTestCase):
         states = set(self.Partition.search([]).mapped("state"))
         self.assertTrue({"ready", "filling", "closed", "overflow"} <= states, states)
 
+    def test_a_hostile_width_setting_cannot_make_a_partition_per_message(self):
+        params = self.env["ir.config_parameter"].sudo()
+        for value, width in (("abc", 1000000), ("-5", 1000), ("0", 1000), ("1", 1000),
+                             ("99999999999", 500000000), ("2500", 2500)):
+            params.set_param("mfg_integration.partition_rows", value)
+            self.assertEqual(self.Message._partition_width(), width, value)
+
     def test_only_managers_see_partitions_and_nobody_writes_them(self):
         self.Partition._maintain()
         for user in (self.user, self.operator, self.api_user, self.user_b):

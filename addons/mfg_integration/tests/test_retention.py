@@ -5,7 +5,7 @@ final state, not from reception), audited edits, referenced and unfinished messa
 from datetime import timedelta
 from unittest import mock
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.tests import tagged
 
 from ..services import partitioning
@@ -154,6 +154,21 @@ class TestRetention(MfgTestCase):
         self.assertTrue(done.exists())
         self.assertEqual(self.partition_of(done), table)
         self.assertEqual(self.Partition._maintain(), 1, "the next run does it")
+
+    def test_a_long_reader_makes_the_retention_wait_for_the_next_run_not_queue(self):
+        done = self._message("r17", "done", received_days_ago=400, final_days_ago=300)
+        self.env.flush_all()
+        partitioning.close_current(self.env.cr, WIDTH)
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as reader:
+            reader.execute("SET lock_timeout = '10s'")
+            reader.execute("LOCK TABLE ONLY mfg_message IN ACCESS SHARE MODE")
+            with self.assertLogs("odoo.addons.mfg_integration.models.mfg_message_partition",
+                                 "WARNING") as logs:
+                self.assertEqual(self.Partition._maintain(), 0)
+            reader.rollback()
+        self.assertIn("retried at the next run", logs.output[0])
+        self.assertTrue(done.exists())
+        self.assertEqual(self.Partition._maintain(), 1)
 
     def test_no_retention_keeps_everything(self):
         self.env["ir.config_parameter"].sudo().set_param(
