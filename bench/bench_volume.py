@@ -12,9 +12,9 @@ old exception nobody handled; received over the 90 days before the last hour, in
 in life), ANALYZE runs, and phase B measures the same:
   - ingest: 30 JSON-2 calls of 1,000 new envelopes (as an edge bridge sends), envelopes/s
     (afterwards those are made done two hours ago, out of the live workload);
-  - dashboard: get_dashboard_data over the last 60 minutes (median of 7);
-  - Dead Letter: the menu's first call (grouped by flow: web_read_group) (median of 7);
-  - Exceptions: the menu's first call (web_search_read, 80 rows + count) (median of 7);
+  - dashboard: get_dashboard_data over the last 60 minutes (median of 15);
+  - Dead Letter: the menu's first call (grouped by flow: web_read_group) (median of 15);
+  - Exceptions: the menu's first call (web_search_read, 80 rows + count) (median of 15);
   - All Messages: the same, no filter (not a goal of the issue; shown for completeness);
   - reprocess: action_requeue of one dead letter (median of 9 different messages).
 Then retention: the maintenance drops the partitions received more than 80 days ago (kept rows
@@ -95,7 +95,11 @@ def envelopes(run, count, offset):
                          "window_end": "2026-12-04T08:01:00+00:00"}} for i in range(count)]
 
 
-def timed(call, count):
+def timed(call, count, warmup=4):
+    """Median of ``count`` calls after ``warmup`` ones (each HTTP worker loads the catalog of
+    new partitions on its first query: a one-time cost, not the screen's)."""
+    for _ in range(warmup):
+        call()
     times = []
     for _ in range(count):
         started = time.perf_counter()
@@ -117,25 +121,25 @@ def measure(client, server, phase):
                         WHERE key LIKE '{phase}-%'""")
     refresh_live(server)
     figures["dashboard (ms)"] = timed(lambda: client.call(
-        "mfg.message.stats", "get_dashboard_data", period_minutes=60), 7)
+        "mfg.message.stats", "get_dashboard_data", period_minutes=60), 15)
     spec = {name: {} for name in ("received_at", "canonical_type", "key", "attempts",
                                   "last_error", "state", "ordering_key")}
     spec.update(connector_id={"fields": {"display_name": {}}},
                 flow_id={"fields": {"display_name": {}}})
     figures["dead letter list (ms)"] = timed(lambda: client.call(
         "mfg.message", "web_read_group", domain=[("state", "=", "dead")], groupby=["flow_id"],
-        aggregates=["__count"]), 7)
+        aggregates=["__count"]), 15)
     figures["exceptions list (ms)"] = timed(lambda: client.call(
         "mfg.message", "web_search_read", domain=[("state", "=", "exception")],
-        specification=spec, limit=80, order="received_at desc, id desc", count_limit=10001), 7)
+        specification=spec, limit=80, order="received_at desc, id desc", count_limit=10001), 15)
     figures["all messages list (ms)"] = timed(lambda: client.call(
         "mfg.message", "web_search_read", domain=[], specification=spec, limit=80,
-        order="received_at desc, id desc", count_limit=10001), 7)
+        order="received_at desc, id desc", count_limit=10001), 15)
     dead = client.call("mfg.message", "search", domain=[("state", "=", "dead"),
-                                                       ("key", "=like", "live-%")], limit=9)
+                                                       ("key", "=like", "live-%")], limit=13)
     requeue = iter(dead)
     figures["reprocess one (ms)"] = timed(lambda: client.call(
-        "mfg.message", "action_requeue", ids=[next(requeue)]), len(dead))
+        "mfg.message", "action_requeue", ids=[next(requeue)]), len(dead) - 4)
     return figures
 
 

@@ -145,7 +145,7 @@ class MfgMessage(models.Model):
 
     @api.model
     def _partition_width(self):
-        """Ids per new partition: about a day of messages (docs/operations.md)."""
+        """Ids per new partition: 20-40 partitions over the retention (docs/operations.md)."""
         try:
             value = int(self.env["ir.config_parameter"].sudo().get_param(
                 "mfg_integration.partition_rows", DEFAULT_PARTITION_ROWS))

@@ -22,5 +22,6 @@ class ResConfigSettings(models.TransientModel):
         "Messages per partition",
         config_parameter="mfg_integration.partition_rows",
         default=1000000,
-        help="Ids per new partition of the message table; about a day of messages.",
+        help="Ids per new partition of the message table: aim for 20 to 40 partitions "
+        "over the retention period (90 days: 2 to 4 days of messages each).",
     )

@@ -4,7 +4,7 @@ Why partitions by id range, not by a timestamp: Odoo reads and writes records by
 (``WHERE id IN (...)``), and a unique or primary key on a partitioned table must contain the
 partition key. Partitioned by ``id``, the primary key stays ``id``, every read by id touches
 one partition, and ids grow with time (one sequence, allocated at reception): a partition of
-about a day of ids *is* a day of messages. Each partition's time span is read from its
+of a few days of ids *is* a few days of messages. Each partition's time span is read from its
 ``received_at`` index, and retention works on whole partitions.
 
 Why a key table: a unique index on ``(source, key)`` across partitions is impossible for the
