@@ -11,8 +11,8 @@ processing. With two nodes, the bridges list the nodes in alternating order: eac
 its first node and only fails over to the other (README "Several Odoo nodes").
 
 Rate = envelopes stored / (time the last one was stored - time the first one was stored),
-both read from Odoo's received_at (whole seconds: hence backlogs that take 10 s or more). Scenarios: 1 node x 1 bridge, 1 node x 4 bridges,
-2 nodes x 1 bridge, 2 nodes x 4 bridges.
+both read from Odoo's received_at (whole seconds: hence backlogs that take 10 s or more).
+Scenarios: 1 node x 1 bridge, 1 node x 4 bridges, 2 nodes x 1 bridge, 2 nodes x 4 bridges.
 Usage: .venv/bin/python bench/bench_nodes.py [--backlog 100000]
 """
 import argparse
