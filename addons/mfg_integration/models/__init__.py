@@ -9,3 +9,4 @@ from . import mfg_message_partition
 from . import mfg_mapping
 from . import res_config_settings
 from . import mfg_demo
+from . import ir_model
