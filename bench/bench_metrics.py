@@ -113,8 +113,10 @@ def main():
         started = time.perf_counter()
         insert(server, ids, args.rows, "done", 90 * 86400, "old")
         execute("ANALYZE mfg_message")
+        size = server.query("SELECT pg_size_pretty(sum(pg_total_relation_size(relid))) "
+                            "FROM pg_partition_tree('mfg_message')")[0][0]
         print(f"added {args.rows:,} done messages over 90 days in {time.perf_counter() - started:.0f} s; table "
-              f"{server.query('SELECT pg_size_pretty(pg_total_relation_size(%s))', ('mfg_message',))[0][0]}",
+              f"{size}",
               flush=True)
         big, _text = scrape_ms(server)
         naive_big = naive_ms(server)
