@@ -12,6 +12,7 @@ from ..services import access, partitioning
 _logger = logging.getLogger(__name__)
 
 INT4_MAX = 2**31 - 1
+MAINTENANCE_LOCK = 0x6D66676D61696E  # "mfgmain": the advisory lock of the maintenance
 # Records of the chatter and attachments of a message, deleted with it: (table, model column).
 _THREAD_TABLES = (("mail_message", "model"), ("mail_followers", "res_model"),
                   ("mail_activity", "res_model"))
@@ -67,7 +68,20 @@ class MfgMessagePartition(models.Model):
         """Partitions ready ahead, overflow rows moved, expired partitions compacted, their keys
         and chatter forgotten; each partition in its own transaction when ``commit``.
 
-        Returns the number of messages dropped."""
+        Returns the number of messages dropped. One maintenance at a time (the cron and the
+        button could otherwise create the same partition twice): a session lock, released
+        at the end whatever happens; a second run meanwhile does nothing."""
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s)", (MAINTENANCE_LOCK,))
+        if not cr.fetchone()[0]:
+            _logger.info("message partitions: another maintenance is running, skipped")
+            return 0
+        try:
+            return self._maintain_locked(commit)
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s)", (MAINTENANCE_LOCK,))
+
+    def _maintain_locked(self, commit):
         width = self.env["mfg.message"]._partition_width()
         self._in_step(lambda: partitioning.ensure_headroom(self.env.cr, width), commit)
         dropped = 0

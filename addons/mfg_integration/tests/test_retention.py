@@ -8,6 +8,7 @@ from unittest import mock
 from odoo import fields, sql_db
 from odoo.tests import tagged
 
+from ..models.mfg_message_partition import MAINTENANCE_LOCK
 from ..services import partitioning
 from .common import MfgTestCase, envelope
 
@@ -168,6 +169,17 @@ class TestRetention(MfgTestCase):
             reader.rollback()
         self.assertIn("retried at the next run", logs.output[0])
         self.assertTrue(done.exists())
+        self.assertEqual(self.Partition._maintain(), 1)
+
+    def test_one_maintenance_at_a_time(self):
+        done = self._message("r18", "done", received_days_ago=400, final_days_ago=300)
+        self.env.flush_all()
+        partitioning.close_current(self.env.cr, WIDTH)
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute("SELECT pg_advisory_lock(%s)", (MAINTENANCE_LOCK,))
+            self.assertEqual(self.Partition._maintain(), 0)
+            self.assertTrue(done.exists())
+            other.execute("SELECT pg_advisory_unlock(%s)", (MAINTENANCE_LOCK,))
         self.assertEqual(self.Partition._maintain(), 1)
 
     def test_no_retention_keeps_everything(self):
