@@ -168,6 +168,17 @@ class MfgMessage(models.Model):
                                     "source.")) from None
         return messages
 
+    @api.model
+    def _stored_keys(self, source, keys):
+        """The keys among ``keys`` that ``source`` already has a message for, read from the
+        key table's primary key (the message table has no (source, key) index of its own:
+        the key table is that index, across partitions)."""
+        if not keys:
+            return set()
+        self.env.cr.execute(SQL("SELECT key FROM mfg_message_key WHERE source = %s "
+                                "AND key = ANY(%s)", source, list(keys)))
+        return {row[0] for row in self.env.cr.fetchall()}
+
     def unlink(self):
         ids = self.ids
         result = super().unlink()

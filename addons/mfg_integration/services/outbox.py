@@ -72,8 +72,7 @@ def publish(flows, canonical_type, company, events):
         return created
     for connector in flows.filtered(lambda f: f.canonical_type == canonical_type
                                     and f.company_id == company).connector_id:
-        known = set(Message.search([("source", "=", connector.code),
-                                    ("key", "in", [e.key for e in events])]).mapped("key"))
+        known = Message._stored_keys(connector.code, [e.key for e in events])
         mapper = ReverseMapper(Message.env, connector)
         for event in events:
             if event.key in known:

@@ -44,6 +44,8 @@ class TestPartitioning(MfgTestCase):
         second = self.message("p2")
         self.assertNotEqual(self.table_of(first), self.table_of(second))
         self.assertEqual(self.message("p1"), first)
+        self.assertEqual(self.Message._stored_keys("EDGE-T1", ["p1", "p2", "p9"]), {"p1", "p2"},
+                         "the key table answers for every partition")
         # The same key from another source is another message.
         self.assertEqual(self.Message.ingest([envelope("p1", source="EDGE-B1")])["accepted"], 1)
 

@@ -144,10 +144,14 @@ class MfgFlow(models.Model):
         """Order numbers this connector already sent (release vs update)."""
         if not refs:
             return set()
+        # The connector's messages are found through the key table's (source, key) primary
+        # key: the partitioned message table has no index on source.
+        self.env["mfg.message"].flush_model()
         self.env.cr.execute(
-            "SELECT DISTINCT payload->>'order_ref' FROM mfg_message WHERE source = %s AND "
-            "canonical_type = 'production.order' AND direction = 'in' AND "
-            "payload->>'order_ref' = ANY(%s)", (connector.code, list(refs)))
+            "SELECT DISTINCT m.payload->>'order_ref' FROM mfg_message_key k "
+            "JOIN mfg_message m ON m.id = k.message_id WHERE k.source = %s AND "
+            "m.canonical_type = 'production.order' AND m.direction = 'in' AND "
+            "m.payload->>'order_ref' = ANY(%s)", (connector.code, list(refs)))
         return {row[0] for row in self.env.cr.fetchall()}
 
     def action_sap_pull_now(self):
