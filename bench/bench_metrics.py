@@ -86,14 +86,7 @@ def main():
     server = OdooServer()
     create_db(server.db, "mfg_integration,mfg_integration_monitoring")
 
-    def execute(sql, params=None):
-        import psycopg2
-        conn = psycopg2.connect(dbname=server.db, host="127.0.0.1")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-        conn.close()
-    server.execute = execute
+    execute = server.execute
     try:
         ids = odoo_shell(server.db, SETUP)
         digest = hashlib.sha256(TOKEN.encode()).hexdigest()

@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg2
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -99,11 +97,7 @@ def main():
     results = []
     try:
         creds = setup_edge_connectors(node_a, CODES)
-        conn = psycopg2.connect(dbname=node_a.db, host="127.0.0.1")
-        with conn, conn.cursor() as cur:
-            cur.execute("UPDATE mfg_flow SET sync_mode = 'scheduled', "
-                        "schedule_interval_min = 100000")
-        conn.close()
+        node_a.execute("UPDATE mfg_flow SET sync_mode = 'scheduled', schedule_interval_min = 100000")
         node_a.start()
         node_b.start()
         with tempfile.TemporaryDirectory() as workdir:

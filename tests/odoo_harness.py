@@ -134,6 +134,16 @@ class OdooServer:
             self.process.wait(30)
         self.process = None
 
+    def execute(self, sql, params=None):
+        """Run one statement in its own committed transaction (benchmarks' bulk changes)."""
+        conn = psycopg2.connect(dbname=self.db, host="127.0.0.1")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+        finally:
+            conn.close()
+
     def query(self, sql, params=None):
         conn = psycopg2.connect(dbname=self.db, host="127.0.0.1")
         try:
