@@ -118,7 +118,7 @@ class MfgMessage(models.Model):
     # see services/partitioning.py); ingest claims keys there, create() below too.
 
     def _auto_init(self):
-        partitioning.recognise_partitioned_tables()
+        # Odoo already sees partitioned tables (recognise_partitioned_tables at import).
         cr = self.env.cr
         kind = partitioning.relkind(cr, self._table)
         if kind is None:

@@ -141,10 +141,11 @@ class MfgMessagePartition(models.Model):
         keep = {row[0] for row in cr.fetchall()}
         keep |= self.env["mfg.message"]._referenced_ids_between(part.id_from, part.id_to)
         cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(part.name)))
-        if len(keep) >= cr.fetchone()[0]:
+        rows = cr.fetchone()[0]
+        if len(keep) >= rows:
             return 0
         started = time.monotonic()
-        dropped = partitioning.compact(cr, part, keep)
+        dropped = partitioning.compact(cr, part, keep, rows)
         compacted = time.monotonic()
         keys = partitioning.forget_keys(cr, part, keep)
         self._forget_threads(part)

@@ -4,7 +4,7 @@ Why partitions by id range, not by a timestamp: Odoo reads and writes records by
 (``WHERE id IN (...)``), and a unique or primary key on a partitioned table must contain the
 partition key. Partitioned by ``id``, the primary key stays ``id``, every read by id touches
 one partition, and ids grow with time (one sequence, allocated at reception): a partition of
-of a few days of ids *is* a few days of messages. Each partition's time span is read from its
+a few days of ids *is* a few days of messages. Each partition's time span is read from its
 ``received_at`` index, and retention works on whole partitions.
 
 Why a key table: a unique index on ``(source, key)`` across partitions is impossible for the
@@ -264,8 +264,9 @@ def received_span(cr, part):
     return cr.fetchone()
 
 
-def compact(cr, part, keep_ids, lock_timeout_ms=3000):
-    """Replace partition ``part`` by one holding only the rows ``keep_ids`` (same ids).
+def compact(cr, part, keep_ids, rows, lock_timeout_ms=3000):
+    """Replace partition ``part`` (``rows`` rows, counted by the caller: a closed partition
+    gets no new rows) by one holding only the rows ``keep_ids`` (same ids).
 
     One transaction: a new table receives the kept rows, the old partition is detached and
     dropped, the new one attached on the same range. No row is deleted one by one; the
@@ -273,9 +274,6 @@ def compact(cr, part, keep_ids, lock_timeout_ms=3000):
     waited for at most ``lock_timeout_ms`` (retried at the next run rather than queueing
     every reader behind a long transaction). Returns the number of rows dropped.
     """
-    # A closed partition gets no new rows: counted before the lock, not under it.
-    cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(part.name)))
-    before = cr.fetchone()[0]
     cr.execute(SQL("SET LOCAL lock_timeout = %s", f"{int(lock_timeout_ms)}ms"))
     cr.execute(SQL("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", SQL.identifier(PARENT)))
     cr.execute("SET LOCAL lock_timeout = DEFAULT")
@@ -294,8 +292,8 @@ def compact(cr, part, keep_ids, lock_timeout_ms=3000):
     cr.execute(SQL("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
                    SQL.identifier(PARENT), SQL.identifier(part.name), part.id_from, part.id_to))
     _logger.info("%s: partition %s compacted, %s rows dropped, %s kept", PARENT, part.name,
-                 before - kept, kept)
-    return before - kept
+                 rows - kept, kept)
+    return rows - kept
 
 
 def forget_keys(cr, part, keep_ids):
