@@ -270,8 +270,8 @@ def compact(cr, part, keep_ids, rows, lock_timeout_ms=3000):
 
     One transaction: a new table receives the kept rows, the old partition is detached and
     dropped, the new one attached on the same range. No row is deleted one by one; the
-    parent is locked (ACCESS EXCLUSIVE) for the copy of the kept rows only, and the lock is
-    waited for at most ``lock_timeout_ms`` (retried at the next run rather than queueing
+    parent stays locked (ACCESS EXCLUSIVE) until the caller's transaction ends, and the lock
+    is waited for at most ``lock_timeout_ms`` (retried at the next run rather than queueing
     every reader behind a long transaction). Returns the number of rows dropped.
     """
     cr.execute(SQL("SET LOCAL lock_timeout = %s", f"{int(lock_timeout_ms)}ms"))
