@@ -33,6 +33,9 @@ def test_a_crashing_forwarder_is_restarted_healthz_names_it_and_nothing_is_lost(
     bridge.start(wait_sources=False)
     try:
         wait_until(lambda: standin.count() == 1, 20, "the alarm delivered after two crashes of the forwarder")
+        # The stand-in counts the alarm before the forwarder has read Odoo's answer and noted the
+        # delivery in the buffer: wait for that note, then read the health once.
+        wait_until(lambda: bridge.health()["buffer_pending"] == 0, 20, "the delivery noted in the buffer")
         health = bridge.health()
         forwarder = health["stages"]["forwarder"]
         assert forwarder["alive"] and forwarder["restarts"] == 2 and "InjectedFault" in forwarder["error"]
